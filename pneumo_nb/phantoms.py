@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['soft_ellipse', 'phantom_anatomy', 'smooth_noise', 'add_opacities', 'render_film', 'make_phantoms', 'phantom_mask']
 
-# %% ../nbs/00a_phantoms.ipynb #2c0dc04c
+# %% ../nbs/00a_phantoms.ipynb #7df26098
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
 from fastprogress.fastprogress import progress_bar
 
-# %% ../nbs/00a_phantoms.ipynb #bb93735e
+# %% ../nbs/00a_phantoms.ipynb #f1d73b48
 def soft_ellipse(x, y, # coordinate grids, from -1 to 1
                  cx, cy, rx, ry, # centre and radii
                  angle=0.0, # rotation in radians
@@ -22,7 +22,7 @@ def soft_ellipse(x, y, # coordinate grids, from -1 to 1
     d = np.sqrt((u/rx)**2 + (v/ry)**2)
     return np.clip((1 + edge/2 - d)/edge, 0, 1)
 
-# %% ../nbs/00a_phantoms.ipynb #1486b1d6
+# %% ../nbs/00a_phantoms.ipynb #77facd27
 def _patient_shape(rng):
     "Random anatomical parameters for one patient."
     return dict(scale=rng.uniform(0.9, 1.05), dx=rng.uniform(-0.05, 0.05), dy=rng.uniform(-0.05, 0.05),
@@ -49,7 +49,7 @@ def phantom_anatomy(size, # image side in pixels
     att = 0.45*body - 0.32*lungs*body + 0.2*mediastinum + 0.2*heart + 0.15*spine + 0.1*ribs*body + 0.06*vessels*lungs
     return att, lungs*(1 - heart)*(1 - mediastinum)
 
-# %% ../nbs/00a_phantoms.ipynb #9550f0ce
+# %% ../nbs/00a_phantoms.ipynb #5010db24
 def smooth_noise(size, rng, scale=8):
     "Low-frequency noise in [0, 1]: random values on a coarse grid, bilinearly upsampled."
     coarse = rng.random((scale, scale)).astype(np.float32)
@@ -58,7 +58,7 @@ def smooth_noise(size, rng, scale=8):
 def add_opacities(lungs, # lung mask from `phantom_anatomy`
                   rng, # random generator
                   n=1, # number of opacities
-                  strength=(0.12, 0.25)): # peak brightness range
+                  strength=(0.3, 0.5)): # peak brightness range
     "Opacity map and its binary mask: `n` patchy blobs inside the lungs."
     size = lungs.shape[0]
     y, x = np.mgrid[-1:1:size*1j, -1:1:size*1j]
@@ -73,7 +73,7 @@ def add_opacities(lungs, # lung mask from `phantom_anatomy`
         mask |= blob > 0.5
     return opac, mask
 
-# %% ../nbs/00a_phantoms.ipynb #74059f4c
+# %% ../nbs/00a_phantoms.ipynb #ad0d3e01
 def render_film(att, rng):
     "An 8-bit film from an attenuation map, with random exposure, contrast, scatter and noise."
     size = att.shape[0]
@@ -82,7 +82,7 @@ def render_film(att, rng):
     img = img + rng.normal(0, rng.uniform(0.015, 0.04), img.shape)
     return (np.clip(img, 0, 1)*255).round().astype(np.uint8)
 
-# %% ../nbs/00a_phantoms.ipynb #9da7bdd9
+# %% ../nbs/00a_phantoms.ipynb #497e283e
 def _film(size, seed, pid, k, sick):
     "Film `k` of patient `pid`: the image and its lesion mask (empty for a normal film)."
     shape = _patient_shape(np.random.default_rng([seed, pid]))
