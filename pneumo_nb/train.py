@@ -6,19 +6,19 @@
 __all__ = ['cpu_has_bf16', 'CPUBFloat16', 'speed_cbs', 'UnfreezeAt', 'fit_recipe', 'choose_thresholds', 'history_of',
            'plot_history', 'train']
 
-# %% ../nbs/03_train.ipynb #6517a890
+# %% ../nbs/03_train.ipynb #8666a225
 import json, os, shutil, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
-from sklearn.metrics import roc_curve
+from sklearn.metrics import roc_curve, roc_auc_score
 from fastai.vision.all import (Callback, ParamScheduler, SchedCos, SaveModelCallback, EarlyStoppingCallback,
                                ChannelsLast, MixedPrecision, set_seed, to_float, load_learner)
 from .data import DataError, scan_folder, split_by_patient, save_split, load_split
 from .augment import xray_dataloaders
 from .model import xray_learner
 
-# %% ../nbs/03_train.ipynb #2788d1ea
+# %% ../nbs/03_train.ipynb #f1e563b9
 def cpu_has_bf16():
     "True if this CPU has native bf16 matrix units (AVX-512 BF16 or AMX), per /proc/cpuinfo."
     try: flags = Path('/proc/cpuinfo').read_text()
@@ -42,7 +42,7 @@ def speed_cbs(precision='auto'): # 'auto', 'fp32', 'bf16' (CPU) or 'fp16' (CUDA)
     amp = {'fp16': [MixedPrecision()], 'bf16': [MixedPrecision('bf16')] if cuda else [CPUBFloat16()], 'fp32': []}[precision]
     return [ChannelsLast()] + amp, precision
 
-# %% ../nbs/03_train.ipynb #34b808ff
+# %% ../nbs/03_train.ipynb #ee24a684
 class UnfreezeAt(Callback):
     "Unfreeze the whole model at the start of epoch `at`."
     def __init__(self, at): self.at = at
@@ -65,7 +65,7 @@ def fit_recipe(learn, # from `xray_learner`
     learn.fit(epochs, lr, cbs=[sched, *track, *([UnfreezeAt(freeze)] if freeze else []), *(cbs or [])])
     return learn
 
-# %% ../nbs/03_train.ipynb #3199d1b5
+# %% ../nbs/03_train.ipynb #afa40eea
 def choose_thresholds(y, # true labels, 1 = pneumonia
                       p, # predicted probabilities of pneumonia
                       min_sens=0.95): # sensitivity the screening threshold must keep
@@ -77,7 +77,7 @@ def choose_thresholds(y, # true labels, 1 = pneumonia
     pt = lambda i: dict(threshold=float(thr[i]), sensitivity=float(tpr[i]), specificity=float(1 - fpr[i]))
     return dict(youden=pt(j), screening=pt(s), min_sensitivity=min_sens)
 
-# %% ../nbs/03_train.ipynb #deac4168
+# %% ../nbs/03_train.ipynb #1db759de
 def history_of(learn):
     "Per-epoch training history from fastai's recorder, as a DataFrame."
     names = [str(n) for n in learn.recorder.metric_names[1:-1]]
@@ -98,7 +98,7 @@ def plot_history(hist, # from `history_of`
     fig.tight_layout()
     return fig
 
-# %% ../nbs/03_train.ipynb #e5b1d67e
+# %% ../nbs/03_train.ipynb #15dca2e4
 def _limit(df, n, seed):
     "A class-stratified random subset with about `n` training and `n // 4` validation images."
     parts = [g.sample(max(1, round(len(g)*k/((~df.is_valid).sum() if not v else df.is_valid.sum()))), random_state=seed)
@@ -113,7 +113,7 @@ def _count_images(learn):
             if self.training: self.n += len(self.yb[0])
     return _Count()
 
-# %% ../nbs/03_train.ipynb #518aadf9
+# %% ../nbs/03_train.ipynb #94e5d5df
 def train(data, # data root (or its parent), with train/
           out, # output folder; must not exist yet
           arch='densenet121', size=224, epochs=20, freeze_epochs=1, bs=32, lr=1e-4, final_lr=1e-5,
@@ -147,7 +147,6 @@ def train(data, # data root (or its parent), with train/
         save_split(df, tmp/'split.csv', scan.root)
         hist.to_csv(tmp/'history.csv', index=False)
         plot_history(hist, freeze_epochs if learn.pretrained else 0).savefig(tmp/'curves.png', dpi=100); plt.close('all')
-        from sklearn.metrics import roc_auc_score
         metrics = dict(valid_auc=float(roc_auc_score(y.numpy(), p.numpy())), best_epoch=int(hist.roc_auc.idxmax()),
                        epochs_run=len(hist), thresholds=choose_thresholds(y.numpy(), p.numpy()),
                        n_train=int((~df.is_valid).sum()), n_valid=int(df.is_valid.sum()),
