@@ -7,7 +7,7 @@ one after the other on this machine, and each reports training images per second
 (validation included, as the seed script counts it). Timings on a shared machine are noisy: read the
 ratio, and rerun it rather than trusting one number.
 """
-import argparse, json, os, subprocess, sys, tempfile, time
+import argparse, json, subprocess, sys, tempfile, time
 from pathlib import Path
 
 ap = argparse.ArgumentParser()

@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['PILXray', 'xray_tfms', 'check_split', 'xray_dataloaders', 'bar_angle']
 
-# %% ../nbs/01_augment.ipynb #f02fb1bf
+# %% ../nbs/01_augment.ipynb #ebff4001
 from pathlib import Path
-import numpy as np, torch
+import torch
 from fastai.vision.all import (PILImage, ImageBlock, CategoryBlock, DataBlock, ColReader, ColSplitter, Resize,
                                ResizeMethod, Normalize, imagenet_stats, aug_transforms, PadMode)
 from .data import CLASSES, DataError, load_xray
 
-# %% ../nbs/01_augment.ipynb #a0ceb187
+# %% ../nbs/01_augment.ipynb #5cbd3d74
 class PILXray(PILImage):
     "A `PILImage` that opens files with `load_xray` (JPEG, PNG 8/16-bit, DICOM; always RGB)."
     @classmethod
@@ -20,7 +20,7 @@ class PILXray(PILImage):
         if isinstance(fn, (str, Path)): return cls(load_xray(fn))
         return super().create(fn, **kwargs)
 
-# %% ../nbs/01_augment.ipynb #653f32c6
+# %% ../nbs/01_augment.ipynb #6dbeefd2
 def xray_tfms(size=224, # side of the square input
               flip=True, # random horizontal flips (see the lesson text for the caveat)
               max_rotate=10., # largest rotation, in degrees
@@ -33,7 +33,7 @@ def xray_tfms(size=224, # side of the square input
                           max_lighting=max_lighting, min_scale=min_scale, pad_mode=PadMode.Zeros) if aug else []
     return item, augs + [Normalize.from_stats(*imagenet_stats)]
 
-# %% ../nbs/01_augment.ipynb #6e5825bd
+# %% ../nbs/01_augment.ipynb #d183e169
 def check_split(df, # split table: path, label, is_valid
                 bs=32): # batch size
     "Raise `DataError` unless both parts hold both classes and training holds at least one batch."
@@ -59,7 +59,7 @@ def xray_dataloaders(df, # split table: path, label, is_valid
                       item_tfms=item, batch_tfms=batch)
     return block.dataloaders(df.reset_index(drop=True), bs=bs, num_workers=num_workers, device=device)
 
-# %% ../nbs/01_augment.ipynb #e0f6b6a9
+# %% ../nbs/01_augment.ipynb #40cd849f
 def bar_angle(img): # 2-D tensor with one bright bar on a dark background
     "Orientation of the bright pixels' principal axis, in degrees (0 = horizontal)."
     ys, xs = torch.nonzero(img > img.max()/2, as_tuple=True)

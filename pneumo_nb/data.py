@@ -7,7 +7,7 @@ __all__ = ['CLASSES', 'SPLITS', 'IMAGE_EXTS', 'JUNK', 'GET_DATA', 'DataError', '
            'scan_folder', 'load_xray', 'write_dicom', 'split_by_patient', 'save_split', 'load_split', 'file_hash',
            'find_duplicates', 'image_stats', 'summarize', 'plot_class_balance', 'show_samples']
 
-# %% ../nbs/00_data.ipynb #4ac8a9cc
+# %% ../nbs/00_data.ipynb #5423723c
 import hashlib, os, re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +15,7 @@ import numpy as np, pandas as pd
 from PIL import Image, UnidentifiedImageError
 import matplotlib.pyplot as plt
 
-# %% ../nbs/00_data.ipynb #34d9cbc6
+# %% ../nbs/00_data.ipynb #d6c630e5
 CLASSES = ('NORMAL', 'PNEUMONIA')
 SPLITS = ('train', 'val', 'test')
 IMAGE_EXTS = ('.jpeg', '.jpg', '.png', '.dcm')
@@ -31,7 +31,7 @@ def _is_junk(p): return p.name in JUNK or p.name.startswith('._')
 
 def _has_split(p): return any((p/s).is_dir() for s in SPLITS)
 
-# %% ../nbs/00_data.ipynb #3369747d
+# %% ../nbs/00_data.ipynb #68232236
 def find_data_root(path=None, # folder with train/ (or its parent); default: $PNEUMO_DATA
                    depth=3): # how many levels to look down
     "The folder that holds the `train/`, `val/`, `test/` splits."
@@ -46,7 +46,7 @@ def find_data_root(path=None, # folder with train/ (or its parent); default: $PN
         level = sorted(c for p in level for c in p.iterdir() if c.is_dir() and not _is_junk(c))
     raise DataError(f"No train/, val/ or test/ folder in or below {path}. {GET_DATA}")
 
-# %% ../nbs/00_data.ipynb #a8748a8a
+# %% ../nbs/00_data.ipynb #e9b19bc2
 _PATIENT_RES = (re.compile(r'^(person\d+)_', re.I), re.compile(r'^(?:NORMAL2-)?(IM-\d+)-', re.I))
 
 def patient_id(path):
@@ -56,7 +56,7 @@ def patient_id(path):
         if m := r.match(name): return m.group(1)
     return None
 
-# %% ../nbs/00_data.ipynb #e13ab381
+# %% ../nbs/00_data.ipynb #cf50a977
 @dataclass
 class Scan:
     "A scanned data folder: the images, and everything passed over with the reason."
@@ -86,7 +86,7 @@ def _images_in(folder, ignored):
         else: imgs.append(f)
     return imgs
 
-# %% ../nbs/00_data.ipynb #ee2e1a2a
+# %% ../nbs/00_data.ipynb #374feef5
 def scan_folder(path=None, # data root, its parent, or None for $PNEUMO_DATA
                 check=False, # open every image and fail on unreadable ones
                 skip_bad=False): # with `check`: leave unreadable images out and list them in `ignored`
@@ -109,7 +109,7 @@ def scan_folder(path=None, # data root, its parent, or None for $PNEUMO_DATA
     if check: items = items[[_check_image(p, skip_bad, ignored) for p in items.path]].reset_index(drop=True)
     return Scan(root, items, ignored)
 
-# %% ../nbs/00_data.ipynb #9e3f78d9
+# %% ../nbs/00_data.ipynb #b47fba62
 def _check_image(path, skip_bad, ignored):
     "True if `path` loads; else raise, or (with `skip_bad`) record it in `ignored` and return False."
     try: load_xray(path)
@@ -119,7 +119,7 @@ def _check_image(path, skip_bad, ignored):
         return False
     return True
 
-# %% ../nbs/00_data.ipynb #82f471df
+# %% ../nbs/00_data.ipynb #c8fc803e
 def _to_uint8(a):
     "Stretch an array's own range to 0..255."
     a = np.asarray(a, np.float32)
@@ -157,13 +157,12 @@ def load_xray(path): # an image file: .jpeg, .jpg, .png (8 or 16 bit), .dcm
     if a.ndim == 2: a = np.repeat(a[..., None], 3, axis=2)
     return Image.fromarray(np.ascontiguousarray(a))
 
-# %% ../nbs/00_data.ipynb #040e37df
+# %% ../nbs/00_data.ipynb #748ec046
 def write_dicom(fn, # where to write
                 pixels, # 2-D integer array
                 photometric='MONOCHROME2', # or 'MONOCHROME1' (bright = low attenuation)
                 window=None): # (centre, width) to store, if any
     "Write a minimal 16-bit DICOM file (for tests and demos)."
-    import pydicom
     from pydicom.dataset import FileDataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid, SecondaryCaptureImageStorage
     meta = FileMetaDataset()
@@ -179,7 +178,7 @@ def write_dicom(fn, # where to write
     ds.PixelData = px.tobytes()
     ds.save_as(fn, enforce_file_format=True)
 
-# %% ../nbs/00_data.ipynb #88e1d0a1
+# %% ../nbs/00_data.ipynb #4e25837d
 def split_by_patient(items, # images table (path, label, patient)
                      valid_pct=0.1, # share of each class's images to hold out
                      seed=0): # the same seed, the same split
@@ -196,7 +195,7 @@ def split_by_patient(items, # images table (path, label, patient)
     df['is_valid'] = pid.isin(valid)
     return df
 
-# %% ../nbs/00_data.ipynb #8735de46
+# %% ../nbs/00_data.ipynb #b1e21f1f
 def save_split(split, # table from `split_by_patient`
                fn, # CSV file to write
                root): # data root; paths are written relative to it
@@ -217,7 +216,7 @@ def load_split(fn, # CSV file written by `save_split`
         raise DataError(f"{len(gone)} images listed in {fn} are not under {root}, e.g. {gone[0]}: is this the right data folder?")
     return df
 
-# %% ../nbs/00_data.ipynb #e5a958ef
+# %% ../nbs/00_data.ipynb #6b046e26
 def file_hash(path):
     "MD5 of a file's bytes."
     return hashlib.md5(Path(path).read_bytes()).hexdigest()
@@ -233,7 +232,7 @@ def find_duplicates(items): # images table; `split` and `is_valid` are used when
     df['group'] = df.hash.rank(method='dense').astype(int)
     return df.sort_values(['group', 'path']).drop(columns='hash').reset_index(drop=True)
 
-# %% ../nbs/00_data.ipynb #4ecd3bff
+# %% ../nbs/00_data.ipynb #ba265ecd
 def image_stats(items): # images table
     "Image sizes and modes, read from file headers (DICOM counted as 'DICOM')."
     def one(p):
@@ -258,7 +257,7 @@ def summarize(scan): # a `Scan`
                 **image_stats(it),
                 ignored=[dict(path=str(p), reason=r) for p, r in scan.ignored])
 
-# %% ../nbs/00_data.ipynb #06fbc045
+# %% ../nbs/00_data.ipynb #1fc89889
 def plot_class_balance(items, ax=None):
     "Bar chart of images per split and class."
     counts = items.groupby(['split', 'label']).size().unstack(fill_value=0)

@@ -6,16 +6,15 @@
 __all__ = ['ARCHS', 'WeightedBCE', 'RocAucLogit', 'accuracy_logit', 'WeightsError', 'get_arch', 'weights_hint',
            'load_arch_weights', 'pos_weight_of', 'xray_learner']
 
-# %% ../nbs/02_model.ipynb #5b863f6c
+# %% ../nbs/02_model.ipynb #78fdf7c1
 from pathlib import Path
 import torch, torch.nn.functional as F
 from torchvision import models
 from sklearn.metrics import roc_auc_score
 from fastai.vision.all import vision_learner, create_body, AccumMetric, Adam
 from fastai.vision.learner import model_meta, _default_meta
-from .data import CLASSES
 
-# %% ../nbs/02_model.ipynb #2ed55ba6
+# %% ../nbs/02_model.ipynb #d630a72d
 class WeightedBCE:
     "Binary cross-entropy on one logit, with `pos_weight` on pneumonia; targets are class indices 0/1."
     def __init__(self, pos_weight=1.0): self.pos_weight = float(pos_weight)
@@ -26,7 +25,7 @@ class WeightedBCE:
     def decodes(self, probs): return (probs > 0.5).long()
     def __repr__(self): return f"WeightedBCE(pos_weight={self.pos_weight:.3f})"
 
-# %% ../nbs/02_model.ipynb #fffb3ad6
+# %% ../nbs/02_model.ipynb #fee8ab9c
 def _auc(targs, preds): return roc_auc_score(targs, preds) if len(set(targs.tolist())) == 2 else float('nan')
 
 def RocAucLogit():
@@ -37,7 +36,7 @@ def accuracy_logit(out, targ):
     "Accuracy at probability 0.5 (logit 0)."
     return ((out.view(-1) > 0).long() == targ.view(-1)).float().mean()
 
-# %% ../nbs/02_model.ipynb #2c1c80de
+# %% ../nbs/02_model.ipynb #b4bf8116
 ARCHS = dict(densenet121=models.densenet121, densenet169=models.densenet169, densenet201=models.densenet201,
              resnet18=models.resnet18, resnet34=models.resnet34, resnet50=models.resnet50)
 
@@ -55,7 +54,7 @@ def weights_hint(arch): # architecture name
     return (f"Put {Path(url).name} (from {url}) in {Path(torch.hub.get_dir())/'checkpoints'}, or pass a local file "
             f"with weights=PATH (--weights PATH), or train from scratch with pretrained=False (--no-pretrained).")
 
-# %% ../nbs/02_model.ipynb #35dc28ed
+# %% ../nbs/02_model.ipynb #5f8721d7
 def _state_dict(path):
     "A state dict from a file holding one (or a checkpoint dict with 'state_dict' or 'model')."
     try: sd = torch.load(path, map_location='cpu', weights_only=True)
@@ -81,7 +80,7 @@ def load_arch_weights(arch, # architecture name
                            f"state dict for {arch}. {weights_hint(arch)}") from None
     return model
 
-# %% ../nbs/02_model.ipynb #31a863b4
+# %% ../nbs/02_model.ipynb #5c393b56
 def pos_weight_of(dls):
     "Normal/pneumonia ratio of the training labels: the `pos_weight` that balances the loss."
     ys = torch.tensor([int(y) for y in dls.train_ds.tls[1]])

@@ -4,21 +4,21 @@
 
 # %% auto #0
 __all__ = ['cpu_has_bf16', 'CPUBFloat16', 'speed_cbs', 'UnfreezeAt', 'fit_recipe', 'choose_thresholds', 'history_of',
-           'plot_history', 'train']
+           'plot_history', 'CountImages', 'train']
 
-# %% ../nbs/03_train.ipynb #3da09f98
-import json, os, shutil, time
+# %% ../nbs/03_train.ipynb #9c7e9a7d
+import json, shutil, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
 from sklearn.metrics import roc_curve, roc_auc_score
 from fastai.vision.all import (Callback, ParamScheduler, SchedCos, SaveModelCallback, EarlyStoppingCallback,
-                               ChannelsLast, MixedPrecision, set_seed, to_float, load_learner)
+                               ChannelsLast, MixedPrecision, set_seed, to_float)
 from .data import DataError, scan_folder, split_by_patient, save_split, load_split
 from .augment import xray_dataloaders
 from .model import xray_learner
 
-# %% ../nbs/03_train.ipynb #25505f7e
+# %% ../nbs/03_train.ipynb #29136d25
 def cpu_has_bf16():
     "True if this CPU has native bf16 matrix units (AVX-512 BF16 or AMX), per /proc/cpuinfo."
     try: flags = Path('/proc/cpuinfo').read_text()
@@ -42,7 +42,7 @@ def speed_cbs(precision='auto'): # 'auto', 'fp32', 'bf16' (CPU) or 'fp16' (CUDA)
     amp = {'fp16': [MixedPrecision()], 'bf16': [MixedPrecision('bf16')] if cuda else [CPUBFloat16()], 'fp32': []}[precision]
     return [ChannelsLast()] + amp, precision
 
-# %% ../nbs/03_train.ipynb #7bf535d4
+# %% ../nbs/03_train.ipynb #ecc34757
 class UnfreezeAt(Callback):
     "Unfreeze the whole model at the start of epoch `at`."
     def __init__(self, at): self.at = at
@@ -65,7 +65,7 @@ def fit_recipe(learn, # from `xray_learner`
     learn.fit(epochs, lr, cbs=[sched, *track, *([UnfreezeAt(freeze)] if freeze else []), *(cbs or [])])
     return learn
 
-# %% ../nbs/03_train.ipynb #ebcef55e
+# %% ../nbs/03_train.ipynb #2dfc8259
 def choose_thresholds(y, # true labels, 1 = pneumonia
                       p, # predicted probabilities of pneumonia
                       min_sens=0.95): # sensitivity the screening threshold must keep
@@ -77,7 +77,7 @@ def choose_thresholds(y, # true labels, 1 = pneumonia
     pt = lambda i: dict(threshold=float(thr[i]), sensitivity=float(tpr[i]), specificity=float(1 - fpr[i]))
     return dict(youden=pt(j), screening=pt(s), min_sensitivity=min_sens)
 
-# %% ../nbs/03_train.ipynb #9487885c
+# %% ../nbs/03_train.ipynb #36b9852b
 def history_of(learn):
     "Per-epoch training history from fastai's recorder, as a DataFrame."
     names = [str(n) for n in learn.recorder.metric_names[1:-1]]
@@ -98,22 +98,22 @@ def plot_history(hist, # from `history_of`
     fig.tight_layout()
     return fig
 
-# %% ../nbs/03_train.ipynb #69d692ad
+# %% ../nbs/03_train.ipynb #4cdaad6e
 def _limit(df, n, seed):
     "A class-stratified random subset with about `n` training and `n // 4` validation images."
-    parts = [g.sample(max(1, round(len(g)*k/((~df.is_valid).sum() if not v else df.is_valid.sum()))), random_state=seed)
-             for (v, _), g in df.groupby(['is_valid', 'label']) for k in [n if not v else max(n//4, 1)]]
+    parts = []
+    for (valid, _), g in df.groupby(['is_valid', 'label']):
+        frac = min(1, (max(n//4, 1) if valid else n)/(df.is_valid == valid).sum())
+        parts.append(g.sample(max(1, round(len(g)*frac)), random_state=seed))
     return pd.concat(parts).sort_index()
 
-def _count_images():
-    "Training images seen, counted per batch."
-    class _Count(Callback):
-        n = 0
-        def after_batch(self):
-            if self.training: self.n += len(self.yb[0])
-    return _Count()
+class CountImages(Callback):
+    "Count the training images seen (for images/s)."
+    def before_fit(self): self.n = 0
+    def after_batch(self):
+        if self.training: self.n += len(self.yb[0])
 
-# %% ../nbs/03_train.ipynb #32bfcbbf
+# %% ../nbs/03_train.ipynb #f90eae10
 def train(data, # data root (or its parent), with train/
           out, # output folder; must not exist yet
           arch='densenet121', size=224, epochs=20, freeze_epochs=1, bs=32, lr=1e-4, final_lr=1e-5,
@@ -139,7 +139,7 @@ def train(data, # data root (or its parent), with train/
         dls = xray_dataloaders(df, size=size, bs=bs, num_workers=num_workers)
         learn = xray_learner(dls, arch, pretrained=pretrained, weights=weights, path=tmp)
         fast, prec = speed_cbs(precision)
-        count, t0 = _count_images(), time.time()
+        count, t0 = CountImages(), time.time()
         fit_recipe(learn, epochs, freeze_epochs, lr, final_lr, patience, cbs=[*fast, count])
         secs = time.time() - t0
         hist = history_of(learn)
