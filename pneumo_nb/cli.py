@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['data_summary', 'data_split', 'data_phantoms', 'train_cmd', 'demo', 'main']
 
-# %% ../nbs/90_cli.ipynb #62cccd85
+# %% ../nbs/90_cli.ipynb #6a6167e1
 import argparse, json, sys, tempfile
 from pathlib import Path
 import pandas as pd
@@ -13,7 +13,7 @@ from .data import DataError, scan_folder, summarize, split_by_patient, save_spli
 from .phantoms import make_phantoms
 from .model import ARCHS, WeightsError
 
-# %% ../nbs/90_cli.ipynb #4f67c865
+# %% ../nbs/90_cli.ipynb #e8ae8266
 def _print_summary(s):
     "Print a data summary as short tables."
     print(f"Data root: {s['root']}  ({s['n_images']} images)")
@@ -48,7 +48,7 @@ def data_phantoms(args):
     print(f"Wrote {len(df)} phantoms ({args.size}px, seed {args.seed}) to {args.out}")
     print(df.groupby(['split', 'label']).size().unstack().to_string())
 
-# %% ../nbs/90_cli.ipynb #d521fe03
+# %% ../nbs/90_cli.ipynb #76d8e55e
 def train_cmd(args):
     "pneumo train: the recipe on a data folder, into a model folder."
     from pneumo_nb.train import train
@@ -56,14 +56,15 @@ def train_cmd(args):
               bs=args.bs, lr=args.lr, final_lr=args.final_lr, valid_pct=args.valid_pct, split=args.split, seed=args.seed,
               pretrained=not args.no_pretrained, weights=args.weights, patience=args.patience, limit=args.limit,
               precision=args.precision, num_workers=args.num_workers, skip_bad=args.skip_bad)
+    if m is None: return                       # not the first of several processes: it prints and writes nothing
     t = m['thresholds']
     print(f"\nValidation ROC-AUC {m['valid_auc']:.4f} (best epoch {m['best_epoch']} of {m['epochs_run']}, "
           f"{m['n_valid']} images of {m['n_valid_patients']} patients); {m['imgs_per_s']} training images/s ({m['precision']})")
     for k in ('youden', 'screening'):
         print(f"Threshold {k}: {t[k]['threshold']:.3f} (sensitivity {t[k]['sensitivity']:.3f}, specificity {t[k]['specificity']:.3f})")
-    print(f"Model folder: {args.out}")
+    print(f"Model folder: {args.out}" + (f" ({m['processes']} processes)" if m['processes'] > 1 else ''))
 
-# %% ../nbs/90_cli.ipynb #4ec12652
+# %% ../nbs/90_cli.ipynb #0c460a7d
 def demo(args):
     "pneumo demo: the pipeline on phantoms (make data, summarise, split, train)."
     out = Path(args.out or tempfile.mkdtemp(prefix='pneumo_demo_'))
@@ -79,7 +80,7 @@ def demo(args):
               '--final-lr', '2e-4', '--no-pretrained', '--patience', str(args.epochs)]))
     print(f"\nDone. Everything is in {out}")
 
-# %% ../nbs/90_cli.ipynb #8c6450a4
+# %% ../nbs/90_cli.ipynb #65c7010b
 def _parser():
     p = argparse.ArgumentParser(prog='pneumo', description="Pneumonia detection in pediatric chest X-rays: data, training, evaluation, explanations.")
     sub = p.add_subparsers(dest='command', required=True)

@@ -6,7 +6,7 @@
 __all__ = ['cpu_has_bf16', 'CPUBFloat16', 'speed_cbs', 'UnfreezeAt', 'fit_recipe', 'choose_thresholds', 'history_of',
            'plot_history', 'CountImages', 'train']
 
-# %% ../nbs/03_train.ipynb #9c7e9a7d
+# %% ../nbs/03_train.ipynb #637b3ec2
 import json, shutil, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -14,11 +14,13 @@ import matplotlib.pyplot as plt
 from sklearn.metrics import roc_curve, roc_auc_score
 from fastai.vision.all import (Callback, ParamScheduler, SchedCos, SaveModelCallback, EarlyStoppingCallback,
                                ChannelsLast, MixedPrecision, set_seed, to_float)
+from fastai.distributed import rank_distrib, num_distrib, DistributedDL
+from fastcore.basics import patch
 from .data import DataError, scan_folder, split_by_patient, save_split, load_split
 from .augment import xray_dataloaders
 from .model import xray_learner
 
-# %% ../nbs/03_train.ipynb #29136d25
+# %% ../nbs/03_train.ipynb #97f12ae1
 def cpu_has_bf16():
     "True if this CPU has native bf16 matrix units (AVX-512 BF16 or AMX), per /proc/cpuinfo."
     try: flags = Path('/proc/cpuinfo').read_text()
@@ -42,7 +44,7 @@ def speed_cbs(precision='auto'): # 'auto', 'fp32', 'bf16' (CPU) or 'fp16' (CUDA)
     amp = {'fp16': [MixedPrecision()], 'bf16': [MixedPrecision('bf16')] if cuda else [CPUBFloat16()], 'fp32': []}[precision]
     return [ChannelsLast()] + amp, precision
 
-# %% ../nbs/03_train.ipynb #ecc34757
+# %% ../nbs/03_train.ipynb #faea2cde
 class UnfreezeAt(Callback):
     "Unfreeze the whole model at the start of epoch `at`."
     def __init__(self, at): self.at = at
@@ -65,7 +67,7 @@ def fit_recipe(learn, # from `xray_learner`
     learn.fit(epochs, lr, cbs=[sched, *track, *([UnfreezeAt(freeze)] if freeze else []), *(cbs or [])])
     return learn
 
-# %% ../nbs/03_train.ipynb #2dfc8259
+# %% ../nbs/03_train.ipynb #a50c0f80
 def choose_thresholds(y, # true labels, 1 = pneumonia
                       p, # predicted probabilities of pneumonia
                       min_sens=0.95): # sensitivity the screening threshold must keep
@@ -77,7 +79,7 @@ def choose_thresholds(y, # true labels, 1 = pneumonia
     pt = lambda i: dict(threshold=float(thr[i]), sensitivity=float(tpr[i]), specificity=float(1 - fpr[i]))
     return dict(youden=pt(j), screening=pt(s), min_sensitivity=min_sens)
 
-# %% ../nbs/03_train.ipynb #36b9852b
+# %% ../nbs/03_train.ipynb #c8238d4e
 def history_of(learn):
     "Per-epoch training history from fastai's recorder, as a DataFrame."
     names = [str(n) for n in learn.recorder.metric_names[1:-1]]
@@ -98,7 +100,16 @@ def plot_history(hist, # from `history_of`
     fig.tight_layout()
     return fig
 
-# %% ../nbs/03_train.ipynb #4cdaad6e
+# %% ../nbs/03_train.ipynb #8cf0f696
+@patch
+def _broadcast(self:DistributedDL, t, rank):
+    "Broadcast list `t` from `rank`: through the GPU for NCCL, on the CPU for gloo."
+    t = torch.LongTensor(t)
+    if torch.distributed.get_backend() == 'nccl': t = t.cuda()
+    torch.distributed.broadcast(t, rank)
+    return t.cpu().tolist()
+
+# %% ../nbs/03_train.ipynb #4266f7fa
 def _limit(df, n, seed):
     "A class-stratified random subset with about `n` training and `n // 4` validation images."
     parts = []
@@ -113,7 +124,7 @@ class CountImages(Callback):
     def after_batch(self):
         if self.training: self.n += len(self.yb[0])
 
-# %% ../nbs/03_train.ipynb #f90eae10
+# %% ../nbs/03_train.ipynb #63773b17
 def train(data, # data root (or its parent), with train/
           out, # output folder; must not exist yet
           arch='densenet121', size=224, epochs=20, freeze_epochs=1, bs=32, lr=1e-4, final_lr=1e-5,
@@ -133,17 +144,20 @@ def train(data, # data root (or its parent), with train/
         if tr.empty: raise DataError(f"{scan.root} has no train/ split.")
         df = split_by_patient(tr, valid_pct, seed)
     if limit: df = _limit(df, limit, seed)
-    tmp = out.with_name(out.name + '.partial')
-    shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
+    tmp, rank, world = out.with_name(out.name + '.partial'), rank_distrib(), max(num_distrib(), 1)
+    if rank == 0: shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True, exist_ok=True)
     try:
         dls = xray_dataloaders(df, size=size, bs=bs, num_workers=num_workers)
         learn = xray_learner(dls, arch, pretrained=pretrained, weights=weights, path=tmp)
         fast, prec = speed_cbs(precision)
         count, t0 = CountImages(), time.time()
-        fit_recipe(learn, epochs, freeze_epochs, lr, final_lr, patience, cbs=[*fast, count])
-        secs = time.time() - t0
-        hist = history_of(learn)
-        p, y = learn.get_preds(ds_idx=1)
+        gpu = torch.cuda.is_available()
+        with learn.distrib_ctx(sync_bn=gpu, cpu=not gpu):       # Accelerate needs cpu=True for gloo on CPUs
+            fit_recipe(learn, epochs, freeze_epochs, lr, final_lr, patience, cbs=[*fast, count])
+            secs, hist = time.time() - t0, history_of(learn)
+            p, y = learn.get_preds(ds_idx=1)                   # with several processes: each scores a share, gathered
+        if rank: return None                                   # the first process writes the results
         save_split(df, tmp/'split.csv', scan.root)
         hist.to_csv(tmp/'history.csv', index=False)
         plot_history(hist, freeze_epochs if learn.pretrained else 0).savefig(tmp/'curves.png', dpi=100); plt.close('all')
@@ -153,13 +167,14 @@ def train(data, # data root (or its parent), with train/
                        n_valid_patients=int(df[df.is_valid].patient.nunique()), pos_weight=learn.loss_func.pos_weight,
                        arch=arch, size=size, bs=bs, lr=lr, final_lr=final_lr, freeze_epochs=freeze_epochs if learn.pretrained else 0,
                        pretrained=learn.pretrained, seed=seed, precision=prec, device=str(dls.device),
-                       train_minutes=round(secs/60, 2), imgs_per_s=round(count.n/secs, 2), data=str(scan.root))
+                       processes=world, train_minutes=round(secs/60, 2), imgs_per_s=round(count.n*world/secs, 2),
+                       data=str(scan.root))
         (tmp/'metrics.json').write_text(json.dumps(metrics, indent=1))
         shutil.rmtree(tmp/'models', ignore_errors=True)       # the best weights are in export.pkl
         learn.path = Path('.')
         learn.export(tmp/'export.pkl')
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if rank == 0: shutil.rmtree(tmp, ignore_errors=True)
         raise
     if out.exists(): out.rmdir()
     tmp.rename(out)
