@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['soft_ellipse', 'phantom_anatomy', 'smooth_noise', 'add_opacities', 'render_film', 'make_phantoms', 'phantom_mask']
 
-# %% ../nbs/00a_phantoms.ipynb #7df26098
+# %% ../nbs/00a_phantoms.ipynb #1e71996c
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
 from fastprogress.fastprogress import progress_bar
 
-# %% ../nbs/00a_phantoms.ipynb #f1d73b48
+# %% ../nbs/00a_phantoms.ipynb #39d92630
 def soft_ellipse(x, y, # coordinate grids, from -1 to 1
                  cx, cy, rx, ry, # centre and radii
                  angle=0.0, # rotation in radians
@@ -22,7 +22,7 @@ def soft_ellipse(x, y, # coordinate grids, from -1 to 1
     d = np.sqrt((u/rx)**2 + (v/ry)**2)
     return np.clip((1 + edge/2 - d)/edge, 0, 1)
 
-# %% ../nbs/00a_phantoms.ipynb #77facd27
+# %% ../nbs/00a_phantoms.ipynb #542e296c
 def _patient_shape(rng):
     "Random anatomical parameters for one patient."
     return dict(scale=rng.uniform(0.9, 1.05), dx=rng.uniform(-0.05, 0.05), dy=rng.uniform(-0.05, 0.05),
@@ -49,7 +49,7 @@ def phantom_anatomy(size, # image side in pixels
     att = 0.45*body - 0.32*lungs*body + 0.2*mediastinum + 0.2*heart + 0.15*spine + 0.1*ribs*body + 0.06*vessels*lungs
     return att, lungs*(1 - heart)*(1 - mediastinum)
 
-# %% ../nbs/00a_phantoms.ipynb #5010db24
+# %% ../nbs/00a_phantoms.ipynb #37ded790
 def smooth_noise(size, rng, scale=8):
     "Low-frequency noise in [0, 1]: random values on a coarse grid, bilinearly upsampled."
     coarse = rng.random((scale, scale)).astype(np.float32)
@@ -73,7 +73,7 @@ def add_opacities(lungs, # lung mask from `phantom_anatomy`
         mask |= blob > 0.5
     return opac, mask
 
-# %% ../nbs/00a_phantoms.ipynb #ad0d3e01
+# %% ../nbs/00a_phantoms.ipynb #b7f5f0fa
 def render_film(att, rng):
     "An 8-bit film from an attenuation map, with random exposure, contrast, scatter and noise."
     size = att.shape[0]
@@ -82,13 +82,13 @@ def render_film(att, rng):
     img = img + rng.normal(0, rng.uniform(0.015, 0.04), img.shape)
     return (np.clip(img, 0, 1)*255).round().astype(np.uint8)
 
-# %% ../nbs/00a_phantoms.ipynb #497e283e
-def _film(size, seed, pid, k, sick):
+# %% ../nbs/00a_phantoms.ipynb #ea22a314
+def _film(size, seed, pid, k, sick, strength=(0.3, 0.5)):
     "Film `k` of patient `pid`: the image and its lesion mask (empty for a normal film)."
     shape = _patient_shape(np.random.default_rng([seed, pid]))
     rng = np.random.default_rng([seed, pid, k])
     att, lungs = phantom_anatomy(size, shape, rng)
-    opac, mask = add_opacities(lungs, rng, n=rng.integers(1, 4)) if sick else (0, np.zeros(att.shape, bool))
+    opac, mask = add_opacities(lungs, rng, n=rng.integers(1, 4), strength=strength) if sick else (0, np.zeros(att.shape, bool))
     return render_film(att + opac, rng), mask
 
 def _film_name(pid, k, sick, rng):
@@ -99,7 +99,8 @@ def make_phantoms(out, # folder to write the data set into
                   size=128, # side in pixels
                   seed=0, # the same seed gives the same data set
                   test_pct=0.2, # share of patients in `test/`
-                  pneumonia_pct=0.74): # share of patients with pneumonia
+                  pneumonia_pct=0.74, # share of patients with pneumonia
+                  strength=(0.3, 0.5)): # peak brightness range of the opacities (higher: easier to see)
     "Write a phantom data set in the Kaggle layout (plus lesion masks); return its index as a DataFrame."
     out, rng, rows, pid = Path(out), np.random.default_rng(seed), [], 0
     while len(rows) < n:
@@ -110,7 +111,7 @@ def make_phantoms(out, # folder to write the data set into
             rows.append(dict(split=split, label='PNEUMONIA' if sick else 'NORMAL', patient=pid, k=k, name=name))
     df = pd.DataFrame(rows)
     for r in progress_bar(list(df.itertuples()), leave=False):
-        img, mask = _film(size, seed, r.patient, r.k, r.label == 'PNEUMONIA')
+        img, mask = _film(size, seed, r.patient, r.k, r.label == 'PNEUMONIA', strength)
         (out/r.split/r.label).mkdir(parents=True, exist_ok=True)
         Image.fromarray(img).save(out/r.split/r.label/r.name)
         if mask.any():
