@@ -1,5 +1,5 @@
 """Scoring throughput: `score_files` (the path `pneumo evaluate` uses) against a plain fp32 `torch.no_grad()` loop,
-on the same files and the same network, in one run.
+on the same files and the same network, in one run; and `explain` (probability + Grad-CAM overlay, as `pneumo predict --cam`).
 
 usage: python benchmarks/infer_speed.py [DATA] [--model DIR] [--n 256] [--size 224] [--bs 32]
 
@@ -14,6 +14,7 @@ import torch
 from PIL import Image
 from torchvision import transforms as T
 from pneumo_nb.evaluate import load_model, score_files, find_images
+from pneumo_nb.gradcam import explain
 
 ap = argparse.ArgumentParser()
 ap.add_argument('data', nargs='?', default='../shared/data/chest_xray/train')
@@ -47,8 +48,12 @@ t = time.time(); p_plain = plain(xm.model, paths); plain_s = time.time() - t
 xm = load_model(a.model)
 t = time.time(); scores, _ = score_files(xm, paths, a.bs, progress=False); ours_s = time.time() - t
 t = time.time(); score_files(xm, paths, a.bs, tta=True, progress=False); tta_s = time.time() - t
+t = time.time()
+for i in range(0, len(paths), 16): explain(xm, paths[i:i+16])
+cam_s = time.time() - t
 res = dict(files=len(paths), size=xm.size, arch=xm.info.get('arch'), precision=xm.precision, threads=torch.get_num_threads(),
            plain_fp32_imgs_per_s=round(len(paths)/plain_s, 1), pneumo_imgs_per_s=round(len(paths)/ours_s, 1),
-           pneumo_tta_imgs_per_s=round(len(paths)/tta_s, 1), ratio=round(plain_s/ours_s, 2),
+           pneumo_tta_imgs_per_s=round(len(paths)/tta_s, 1),
+           predict_with_heatmap_imgs_per_s=round(len(paths)/cam_s, 1), ratio=round(plain_s/ours_s, 2),
            max_prob_diff=float((p_plain - torch.tensor(scores.probability.values)).abs().max()))
 print(json.dumps(res))
