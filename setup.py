@@ -1,4 +1,4 @@
-"""Package metadata comes from `settings.ini`, as nbdev 2 expects; extras: `dev` (notebook tests) and `dicom`."""
+"""Package metadata comes from `settings.ini`, as nbdev 2 expects; extras: `dev` (notebook tests), `dicom` and `deploy` (ONNX, ONNX Runtime, Gradio)."""
 from configparser import ConfigParser
 from pathlib import Path
 import setuptools
@@ -18,7 +18,7 @@ setuptools.setup(
     include_package_data=True, zip_safe=False,
     python_requires='>=' + cfg['min_python'],
     install_requires=reqs('requirements'),
-    extras_require={'dev': reqs('dev_requirements'), 'dicom': reqs('dicom_requirements')},
+    extras_require={'dev': reqs('dev_requirements'), 'dicom': reqs('dicom_requirements'), 'deploy': reqs('deploy_requirements')},
     entry_points={'console_scripts': cfg['console_scripts'].split(),
                   'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
     classifiers=['Programming Language :: Python :: 3', 'Intended Audience :: Science/Research',

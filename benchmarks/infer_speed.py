@@ -1,7 +1,7 @@
 """Scoring throughput: `score_files` (the path `pneumo evaluate` uses) against a plain fp32 `torch.no_grad()` loop,
 on the same files and the same network, in one run; and `explain` (probability + Grad-CAM overlay, as `pneumo predict --cam`).
 
-usage: python benchmarks/infer_speed.py [DATA] [--model DIR] [--n 256] [--size 224] [--bs 32]
+usage: python benchmarks/infer_speed.py [DATA] [--model DIR] [--n 256] [--size 224] [--bs 32] [--onnx]
 
 Without --model, a DenseNet-121 model folder is made by a one-epoch `pneumo train` on 64 images (weights do not
 change the speed). The plain loop opens each file with PIL, applies torchvision's Resize/ToTensor/Normalize and
@@ -22,6 +22,7 @@ ap.add_argument('--model', help='model folder (default: make a DenseNet-121 one)
 ap.add_argument('--n', type=int, default=256, help='files to score')
 ap.add_argument('--size', type=int, default=224)
 ap.add_argument('--bs', type=int, default=32)
+ap.add_argument('--onnx', action='store_true', help='also ONNX Runtime against PyTorch eager on one preprocessed batch (needs [deploy])')
 a = ap.parse_args()
 if not Path(a.data).is_dir(): sys.exit(f"Needs a data folder ({a.data}).")
 if not a.model:
@@ -56,4 +57,11 @@ res = dict(files=len(paths), size=xm.size, arch=xm.info.get('arch'), precision=x
            pneumo_tta_imgs_per_s=round(len(paths)/tta_s, 1),
            predict_with_heatmap_imgs_per_s=round(len(paths)/cam_s, 1), ratio=round(plain_s/ours_s, 2),
            max_prob_diff=float((p_plain - torch.tensor(scores.probability.values)).abs().max()))
+if a.onnx:
+    from pneumo_nb.deploy import export_onnx, compare_speed
+    from pneumo_nb.evaluate import preprocess
+    from pneumo_nb.data import load_xray
+    x = torch.stack([preprocess(load_xray(p), xm.size) for p in paths[:a.bs]])
+    sp = compare_speed(load_model(a.model, precision='fp32'), export_onnx(xm, Path(tempfile.mkdtemp())/'m.onnx'), x)
+    res['batch_only_imgs_per_s'] = {k: round(v, 1) for k, v in sp.items()}
 print(json.dumps(res))

@@ -6,7 +6,7 @@
 __all__ = ['cpu_has_bf16', 'CPUBFloat16', 'speed_cbs', 'UnfreezeAt', 'fit_recipe', 'choose_thresholds', 'history_of',
            'plot_history', 'CountImages', 'train']
 
-# %% ../nbs/03_train.ipynb #637b3ec2
+# %% ../nbs/03_train.ipynb #81c8c00f
 import json, shutil, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -20,7 +20,7 @@ from .data import DataError, scan_folder, split_by_patient, save_split, load_spl
 from .augment import xray_dataloaders
 from .model import xray_learner
 
-# %% ../nbs/03_train.ipynb #97f12ae1
+# %% ../nbs/03_train.ipynb #1c6398bb
 def cpu_has_bf16():
     "True if this CPU has native bf16 matrix units (AVX-512 BF16 or AMX), per /proc/cpuinfo."
     try: flags = Path('/proc/cpuinfo').read_text()
@@ -44,7 +44,7 @@ def speed_cbs(precision='auto'): # 'auto', 'fp32', 'bf16' (CPU) or 'fp16' (CUDA)
     amp = {'fp16': [MixedPrecision()], 'bf16': [MixedPrecision('bf16')] if cuda else [CPUBFloat16()], 'fp32': []}[precision]
     return [ChannelsLast()] + amp, precision
 
-# %% ../nbs/03_train.ipynb #faea2cde
+# %% ../nbs/03_train.ipynb #013f14d2
 class UnfreezeAt(Callback):
     "Unfreeze the whole model at the start of epoch `at`."
     def __init__(self, at): self.at = at
@@ -67,7 +67,7 @@ def fit_recipe(learn, # from `xray_learner`
     learn.fit(epochs, lr, cbs=[sched, *track, *([UnfreezeAt(freeze)] if freeze else []), *(cbs or [])])
     return learn
 
-# %% ../nbs/03_train.ipynb #a50c0f80
+# %% ../nbs/03_train.ipynb #32840d1c
 def choose_thresholds(y, # true labels, 1 = pneumonia
                       p, # predicted probabilities of pneumonia
                       min_sens=0.95): # sensitivity the screening threshold must keep
@@ -79,7 +79,7 @@ def choose_thresholds(y, # true labels, 1 = pneumonia
     pt = lambda i: dict(threshold=float(thr[i]), sensitivity=float(tpr[i]), specificity=float(1 - fpr[i]))
     return dict(youden=pt(j), screening=pt(s), min_sensitivity=min_sens)
 
-# %% ../nbs/03_train.ipynb #c8238d4e
+# %% ../nbs/03_train.ipynb #721d0004
 def history_of(learn):
     "Per-epoch training history from fastai's recorder, as a DataFrame."
     names = [str(n) for n in learn.recorder.metric_names[1:-1]]
@@ -100,7 +100,7 @@ def plot_history(hist, # from `history_of`
     fig.tight_layout()
     return fig
 
-# %% ../nbs/03_train.ipynb #8cf0f696
+# %% ../nbs/03_train.ipynb #9dce6d11
 @patch
 def _broadcast(self:DistributedDL, t, rank):
     "Broadcast list `t` from `rank`: through the GPU for NCCL, on the CPU for gloo."
@@ -109,7 +109,7 @@ def _broadcast(self:DistributedDL, t, rank):
     torch.distributed.broadcast(t, rank)
     return t.cpu().tolist()
 
-# %% ../nbs/03_train.ipynb #4266f7fa
+# %% ../nbs/03_train.ipynb #5014802f
 def _limit(df, n, seed):
     "A class-stratified random subset with about `n` training and `n // 4` validation images."
     parts = []
@@ -124,7 +124,7 @@ class CountImages(Callback):
     def after_batch(self):
         if self.training: self.n += len(self.yb[0])
 
-# %% ../nbs/03_train.ipynb #63773b17
+# %% ../nbs/03_train.ipynb #556bb1b8
 def train(data, # data root (or its parent), with train/
           out, # output folder; must not exist yet
           arch='densenet121', size=224, epochs=20, freeze_epochs=1, bs=32, lr=1e-4, final_lr=1e-5,
@@ -133,7 +133,7 @@ def train(data, # data root (or its parent), with train/
           seed=0, pretrained=True, weights=None, patience=5,
           limit=None, # train on a stratified subset of about this many images
           precision='auto', num_workers=0, skip_bad=False):
-    "Train the recipe on a data folder and write model, split, history, curves and metrics to `out`."
+    "Train the recipe on a data folder and write model, split, history, curves, metrics and model card to `out`."
     out = Path(out)
     if out.exists() and any(out.iterdir()): raise DataError(f"{out} exists and is not empty: choose another output folder.")
     set_seed(seed, reproducible=True)
@@ -169,7 +169,13 @@ def train(data, # data root (or its parent), with train/
                        pretrained=learn.pretrained, seed=seed, precision=prec, device=str(dls.device),
                        processes=world, train_minutes=round(secs/60, 2), imgs_per_s=round(count.n*world/secs, 2),
                        data=str(scan.root))
+        from pneumo_nb.evaluate import bootstrap_ci     # imported here: evaluate imports this module
+        from pneumo_nb.deploy import write_model_card
+        groups = df[df.is_valid].patient.values if len(p) == int(df.is_valid.sum()) else None
+        metrics['valid_ci'] = {k: bootstrap_ci(y.numpy(), p.numpy(), metrics['thresholds'][k]['threshold'], groups, n_boot=1000, seed=seed)
+                               for k in ('youden', 'screening')}
         (tmp/'metrics.json').write_text(json.dumps(metrics, indent=1))
+        write_model_card(tmp)
         shutil.rmtree(tmp/'models', ignore_errors=True)       # the best weights are in export.pkl
         learn.path = Path('.')
         learn.export(tmp/'export.pkl')
