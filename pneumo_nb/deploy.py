@@ -6,7 +6,7 @@
 __all__ = ['MAX_BYTES', 'MAX_PIXELS', 'preprocessing_spec', 'export_onnx', 'export_torchscript', 'OnnxXray', 'compare_speed',
            'model_card', 'write_model_card', 'check_upload', 'make_app']
 
-# %% ../nbs/06_deploy.ipynb #df98e364
+# %% ../nbs/06_deploy.ipynb #52014c81
 import copy, json, os, warnings
 from pathlib import Path
 import numpy as np, torch
@@ -15,7 +15,7 @@ from fastai.vision.all import imagenet_stats
 from .data import DataError, load_xray
 from .evaluate import load_model, preprocess, predict_batch
 
-# %% ../nbs/06_deploy.ipynb #7fbace45
+# %% ../nbs/06_deploy.ipynb #ab046373
 def preprocessing_spec(xm): # from `load_model`
     "Everything a consumer must do before and after the network, as a JSON-able dict."
     return dict(input_name='image', input_layout='NCHW float32', size=[xm.size, xm.size],
@@ -27,7 +27,7 @@ def preprocessing_spec(xm): # from `load_model`
                 arch=xm.info.get('arch'), valid_auc=xm.info.get('valid_auc'),
                 notice='Research tool, not a diagnostic device.')
 
-# %% ../nbs/06_deploy.ipynb #bced15a0
+# %% ../nbs/06_deploy.ipynb #fb130195
 def _fp32(xm): return copy.deepcopy(xm.model).float().cpu().eval().to(memory_format=torch.contiguous_format)
 
 def export_onnx(xm, # from `load_model`
@@ -60,7 +60,7 @@ def export_torchscript(xm, # from `load_model`
     path.with_suffix('.json').write_text(spec)
     return path
 
-# %% ../nbs/06_deploy.ipynb #1ce56d79
+# %% ../nbs/06_deploy.ipynb #9289e61c
 class OnnxXray:
     "Score films with an exported .onnx file: NumPy, Pillow and ONNX Runtime only (no torch, no fastai)."
     def __init__(self, path):
@@ -82,7 +82,7 @@ class OnnxXray:
         "Pneumonia probabilities for a list of PIL images."
         return 1/(1 + np.exp(-self.logits(imgs).astype(np.float64)))
 
-# %% ../nbs/06_deploy.ipynb #cc00bf56
+# %% ../nbs/06_deploy.ipynb #5e339ab8
 def compare_speed(xm, # from `load_model`
                   onnx_path, # from `export_onnx`
                   x, # a preprocessed batch (torch, n×3×size×size)
@@ -96,7 +96,7 @@ def compare_speed(xm, # from `load_model`
         return repeat*len(x)/(time.perf_counter() - t)
     return dict(pytorch=rate(lambda: predict_batch(xm, x)), onnxruntime=rate(lambda: sess.run(None, {'image': xn})))
 
-# %% ../nbs/06_deploy.ipynb #5278473b
+# %% ../nbs/06_deploy.ipynb #bebfe9b7
 def _pct(v): return 'n/a' if v is None else f'{v:.3f}'
 
 def model_card(model_dir): # a model folder from `pneumo train`
@@ -126,7 +126,7 @@ def model_card(model_dir): # a model folder from `pneumo train`
 - Input: the film squished (aspect ratio not kept) to {m['size']}×{m['size']} px, RGB, ImageNet-normalised. Output: one logit; probability = sigmoid(logit).
 - Trained {m['epochs_run']} epochs (best validation AUC at epoch {m['best_epoch']}), AdamW, batch {m['bs']}, cosine learning rate {m['lr']:g} → {m['final_lr']:g},
   class-weighted BCE (pos_weight {m['pos_weight']:.3f}), augmentation: rotation ±10°, horizontal flip, crops of ≥ 80 %, brightness/contrast ±20 %;
-  precision {m['precision']} on {m['device']}, {m['processes']} process(es), seed {m['seed']}.
+  precision {m.get('precision', 'n/a')} on {m.get('device', 'n/a')}, {m.get('processes', 1)} process(es), seed {m['seed']}.
 
 ## Data
 - Source: `{m['data']}`; {m['n_train']} training and {m['n_valid']} validation films; the validation split is made **by patient**
@@ -163,7 +163,7 @@ def write_model_card(model_dir): # a model folder from `pneumo train`
     p.write_text(model_card(model_dir))
     return p
 
-# %% ../nbs/06_deploy.ipynb #0d418b22
+# %% ../nbs/06_deploy.ipynb #8a08a4a2
 MAX_BYTES, MAX_PIXELS = 50_000_000, 50_000_000
 
 def check_upload(path): # an uploaded file
