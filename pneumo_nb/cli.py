@@ -6,15 +6,16 @@
 __all__ = ['data_summary', 'data_split', 'data_phantoms', 'train_cmd', 'evaluate_cmd', 'predict_cmd', 'export_cmd', 'serve_cmd',
            'demo', 'main']
 
-# %% ../nbs/90_cli.ipynb #c9b37f90
+# %% ../nbs/90_cli.ipynb #06bd1385
 import argparse, json, sys, tempfile
+from importlib.util import find_spec
 from pathlib import Path
 import pandas as pd
 from .data import DataError, scan_folder, summarize, split_by_patient, save_split
 from .phantoms import make_phantoms
 from .model import ARCHS, WeightsError
 
-# %% ../nbs/90_cli.ipynb #f1e78c98
+# %% ../nbs/90_cli.ipynb #9728f44c
 def _print_summary(s):
     "Print a data summary as short tables."
     print(f"Data root: {s['root']}  ({s['n_images']} images)")
@@ -49,7 +50,7 @@ def data_phantoms(args):
     print(f"Wrote {len(df)} phantoms ({args.size}px, seed {args.seed}) to {args.out}")
     print(df.groupby(['split', 'label']).size().unstack().to_string())
 
-# %% ../nbs/90_cli.ipynb #0cffa978
+# %% ../nbs/90_cli.ipynb #60e02269
 def train_cmd(args):
     "pneumo train: the recipe on a data folder, into a model folder."
     from pneumo_nb.train import train
@@ -65,7 +66,7 @@ def train_cmd(args):
         print(f"Threshold {k}: {t[k]['threshold']:.3f} (sensitivity {t[k]['sensitivity']:.3f}, specificity {t[k]['specificity']:.3f})")
     print(f"Model folder: {args.out}" + (f" ({m['processes']} processes)" if m['processes'] > 1 else ''))
 
-# %% ../nbs/90_cli.ipynb #9809248f
+# %% ../nbs/90_cli.ipynb #104168d7
 def _threshold_arg(s):
     "A threshold name or a probability from the command line."
     try: return float(s)
@@ -88,7 +89,7 @@ def evaluate_cmd(args):
     print(f"Report: {Path(r['report']) / 'report.html'}")
     return 1 if r['unreadable'] else 0
 
-# %% ../nbs/90_cli.ipynb #ea7b7005
+# %% ../nbs/90_cli.ipynb #0517b785
 def predict_cmd(args):
     "pneumo predict: probability, call at the saved threshold and (with --cam) a heatmap, for each image file."
     from pneumo_nb.evaluate import load_model
@@ -104,13 +105,12 @@ def predict_cmd(args):
         if 'error' in r: print(f"pneumo: {r['error']}", file=sys.stderr)
     return 1 if any('error' in r for r in recs) else 0
 
-# %% ../nbs/90_cli.ipynb #11db62f3
+# %% ../nbs/90_cli.ipynb #b272b977
 def _deploy():
     "The deploy module, or a clear error when its optional packages are missing."
-    try:
-        import onnx, onnxruntime, gradio
-        from pneumo_nb import deploy
-    except ImportError as e: raise DataError(f"{e.name} is not installed: pip install 'pneumo_nb[deploy]'") from None
+    if missing := [m for m in ('onnx', 'onnxruntime', 'gradio') if find_spec(m) is None]:
+        raise DataError(f"{', '.join(missing)} not installed: pip install 'pneumo_nb[deploy]'")
+    from pneumo_nb import deploy
     return deploy
 
 def export_cmd(args):
@@ -127,7 +127,7 @@ def serve_cmd(args):
     print(f"Serving {args.model} at http://{args.host}:{args.port} (Ctrl+C stops). A research tool, not a diagnostic device.")
     app.launch(server_name=args.host, server_port=args.port)
 
-# %% ../nbs/90_cli.ipynb #17257163
+# %% ../nbs/90_cli.ipynb #74f36219
 def demo(args):
     "pneumo demo: the pipeline on phantoms (make data, summarise, split, train, evaluate, explain)."
     out = Path(args.out or tempfile.mkdtemp(prefix='pneumo_demo_'))
@@ -149,7 +149,7 @@ def demo(args):
     print(f"\nHeatmaps: {out/'heatmaps'} (coarse at {args.size} px: the feature map is {max(args.size//32, 1)}×{max(args.size//32, 1)}). "
           f"Report: {out/'evaluation'/'report.html'}\nDone. Everything is in {out}")
 
-# %% ../nbs/90_cli.ipynb #258209d4
+# %% ../nbs/90_cli.ipynb #3065e33f
 def _parser():
     p = argparse.ArgumentParser(prog='pneumo', description="Pneumonia detection in pediatric chest X-rays: data, training, evaluation, explanations.")
     sub = p.add_subparsers(dest='command', required=True)

@@ -7,8 +7,8 @@ __all__ = ['XrayModel', 'load_model', 'preprocess', 'predict_batch', 'score_file
            'ranking_metrics', 'bootstrap_ci', 'calibration', 'subtype_of', 'subtype_table', 'plot_roc', 'plot_pr',
            'plot_confusion', 'plot_calibration', 'write_report', 'evaluate']
 
-# %% ../nbs/04_evaluate.ipynb #ad041c86
-import base64, html, io, json, time
+# %% ../nbs/04_evaluate.ipynb #de95719d
+import base64, html, json, time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -22,7 +22,7 @@ from fastprogress.fastprogress import progress_bar
 from .data import CLASSES, IMAGE_EXTS, DataError, load_xray, patient_id, _class_dirs, _images_in, _is_junk
 from .train import cpu_has_bf16
 
-# %% ../nbs/04_evaluate.ipynb #e68e2cee
+# %% ../nbs/04_evaluate.ipynb #68eb91b3
 @dataclass
 class XrayModel:
     "A trained network ready to score films: input size, operating threshold and the model folder's metrics."
@@ -42,7 +42,7 @@ class XrayModel:
         if self.precision == 'fp32': return nullcontext()
         return torch.autocast(self.device.type, dtype=torch.bfloat16 if self.precision == 'bf16' else torch.float16)
 
-# %% ../nbs/04_evaluate.ipynb #1790bd51
+# %% ../nbs/04_evaluate.ipynb #ba45e8d7
 def _threshold(info, threshold, path):
     "An operating threshold (value, name) from a number or a name in `info['thresholds']`."
     if isinstance(threshold, (int, float)):
@@ -75,7 +75,7 @@ def load_model(model_dir, # a model folder from `pneumo train`
     model = learn.model.eval().to(device, memory_format=torch.channels_last)
     return XrayModel(model, int(size), *_threshold(info, threshold, path), info, path, precision)
 
-# %% ../nbs/04_evaluate.ipynb #c3722ff9
+# %% ../nbs/04_evaluate.ipynb #d52e0c18
 _MEAN, _STD = (torch.tensor(s).view(3, 1, 1) for s in imagenet_stats)
 
 def preprocess(img, # a PIL image, any size and mode
@@ -94,7 +94,7 @@ def predict_batch(xm, # from `load_model`
         if tta: p = (p + torch.sigmoid(xm.model(x.flip(-1)).float().view(-1)))/2
     return p.cpu().numpy()
 
-# %% ../nbs/04_evaluate.ipynb #60dbbabe
+# %% ../nbs/04_evaluate.ipynb #c0e6c6fa
 def _load(path, size):
     "(input tensor, original size, None) for a readable file, (None, None, reason) otherwise."
     try: img = load_xray(path)
@@ -122,7 +122,7 @@ def score_files(xm, # from `load_model`
             rows += [dict(path=p, probability=float(q), width=s[0], height=s[1]) for (p, _, s), q in zip(good, probs)]
     return pd.DataFrame(rows, columns=['path', 'probability', 'width', 'height']), errors
 
-# %% ../nbs/04_evaluate.ipynb #0b97f284
+# %% ../nbs/04_evaluate.ipynb #a39cbf15
 def find_images(path): # a folder with NORMAL/ and PNEUMONIA/, a data root with test/, or a folder of images
     "The files to score (path, label or None, patient), the files passed over, and a note on what was found."
     path, ignored = Path(path), []
@@ -149,7 +149,7 @@ def find_images(path): # a folder with NORMAL/ and PNEUMONIA/, a data root with 
     df['patient'] = [patient_id(p) for p in df.path]
     return df, ignored, note
 
-# %% ../nbs/04_evaluate.ipynb #590bece0
+# %% ../nbs/04_evaluate.ipynb #ca95dfe5
 def _ratio(a, b): return float(a/b) if b else float('nan')
 
 def binary_metrics(y, # true labels, 1 = pneumonia
@@ -162,12 +162,12 @@ def binary_metrics(y, # true labels, 1 = pneumonia
                 sensitivity=_ratio(tp, tp + fn), specificity=_ratio(tn, tn + fp), ppv=_ratio(tp, tp + fp),
                 npv=_ratio(tn, tn + fn), f1=_ratio(2*tp, 2*tp + fp + fn))
 
-# %% ../nbs/04_evaluate.ipynb #81a046cb
+# %% ../nbs/04_evaluate.ipynb #05d0f6eb
 def ranking_metrics(y, p):
     "ROC-AUC and average precision (need both classes)."
     return dict(auc=float(roc_auc_score(y, p)), average_precision=float(average_precision_score(y, p)))
 
-# %% ../nbs/04_evaluate.ipynb #020cd27f
+# %% ../nbs/04_evaluate.ipynb #c19bccd2
 def bootstrap_ci(y, # true labels
                  p, # probabilities
                  threshold, # operating threshold for sensitivity and specificity
@@ -191,7 +191,7 @@ def bootstrap_ci(y, # true labels
     lo, hi = np.percentile(np.array(stats), [50*(1 - level), 50*(1 + level)], axis=0)
     return {k: (float(a), float(b)) for k, a, b in zip(('auc', 'sensitivity', 'specificity'), lo, hi)}
 
-# %% ../nbs/04_evaluate.ipynb #7ad9c17b
+# %% ../nbs/04_evaluate.ipynb #cfb9e4b8
 def calibration(y, # true labels
                 p, # probabilities
                 n_bins=10): # equal-width bins over 0–1
@@ -204,7 +204,7 @@ def calibration(y, # true labels
     ece = float((t.films*(t.observed - t.mean_probability).abs()).sum()/len(y))
     return dict(table=t, ece=ece, brier=float(((p - y)**2).mean()))
 
-# %% ../nbs/04_evaluate.ipynb #a1de5115
+# %% ../nbs/04_evaluate.ipynb #2a4d2c22
 def subtype_of(path, # an image file
                label): # its class
     "'normal', 'bacteria', 'virus', or 'pneumonia' when the name does not say."
@@ -220,7 +220,7 @@ def subtype_table(preds, # DataFrame with path, label, probability
     return d.groupby('subtype').agg(films=('called', 'size'), mean_probability=('probability', 'mean'),
                                     called_pneumonia=('called', 'mean')).reset_index()
 
-# %% ../nbs/04_evaluate.ipynb #748ca75b
+# %% ../nbs/04_evaluate.ipynb #75bb1733
 def plot_roc(y, p, points=None): # points: {name: threshold} to mark
     "ROC curve with its AUC and the operating points."
     fpr, tpr, _ = roc_curve(y, p)
@@ -274,7 +274,7 @@ def plot_calibration(y, p, n_bins=10):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/04_evaluate.ipynb #e63ceedc
+# %% ../nbs/04_evaluate.ipynb #c1020eba
 def _fig_html(fig, name, out):
     "Save `fig` as out/name.png and return an <img> tag embedding it."
     fig.savefig(out/f'{name}.png', dpi=110); plt.close(fig)
@@ -324,7 +324,7 @@ Model: {esc(json.dumps(r['model_info']))}</p>
 {'<h2>Unreadable files</h2><ul>' + errs + '</ul>' if errs else ''}
 </body></html>""")
 
-# %% ../nbs/04_evaluate.ipynb #5afb459d
+# %% ../nbs/04_evaluate.ipynb #d44b4fdf
 def evaluate(model_dir, # a model folder from `pneumo train`
              data, # labelled folder (NORMAL/, PNEUMONIA/), data root (its test/), or a folder of images
              out=None, # report folder; default: MODEL_DIR/eval-<folder name>
