@@ -6,7 +6,7 @@
 __all__ = ['cpu_has_bf16', 'CPUBFloat16', 'speed_cbs', 'UnfreezeAt', 'fit_recipe', 'choose_thresholds', 'history_of',
            'plot_history', 'CountImages', 'train']
 
-# %% ../nbs/03_train.ipynb #81c8c00f
+# %% ../nbs/03_train.ipynb #479958bb
 import json, shutil, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -20,7 +20,7 @@ from .data import DataError, scan_folder, split_by_patient, save_split, load_spl
 from .augment import xray_dataloaders
 from .model import xray_learner
 
-# %% ../nbs/03_train.ipynb #1c6398bb
+# %% ../nbs/03_train.ipynb #ba205244
 def cpu_has_bf16():
     "True if this CPU has native bf16 matrix units (AVX-512 BF16 or AMX), per /proc/cpuinfo."
     try: flags = Path('/proc/cpuinfo').read_text()
@@ -44,7 +44,7 @@ def speed_cbs(precision='auto'): # 'auto', 'fp32', 'bf16' (CPU) or 'fp16' (CUDA)
     amp = {'fp16': [MixedPrecision()], 'bf16': [MixedPrecision('bf16')] if cuda else [CPUBFloat16()], 'fp32': []}[precision]
     return [ChannelsLast()] + amp, precision
 
-# %% ../nbs/03_train.ipynb #013f14d2
+# %% ../nbs/03_train.ipynb #9de102ef
 class UnfreezeAt(Callback):
     "Unfreeze the whole model at the start of epoch `at`."
     def __init__(self, at): self.at = at
@@ -67,7 +67,7 @@ def fit_recipe(learn, # from `xray_learner`
     learn.fit(epochs, lr, cbs=[sched, *track, *([UnfreezeAt(freeze)] if freeze else []), *(cbs or [])])
     return learn
 
-# %% ../nbs/03_train.ipynb #32840d1c
+# %% ../nbs/03_train.ipynb #b09c2a19
 def choose_thresholds(y, # true labels, 1 = pneumonia
                       p, # predicted probabilities of pneumonia
                       min_sens=0.95): # sensitivity the screening threshold must keep
@@ -79,7 +79,7 @@ def choose_thresholds(y, # true labels, 1 = pneumonia
     pt = lambda i: dict(threshold=float(thr[i]), sensitivity=float(tpr[i]), specificity=float(1 - fpr[i]))
     return dict(youden=pt(j), screening=pt(s), min_sensitivity=min_sens)
 
-# %% ../nbs/03_train.ipynb #721d0004
+# %% ../nbs/03_train.ipynb #731afbb1
 def history_of(learn):
     "Per-epoch training history from fastai's recorder, as a DataFrame."
     names = [str(n) for n in learn.recorder.metric_names[1:-1]]
@@ -100,7 +100,7 @@ def plot_history(hist, # from `history_of`
     fig.tight_layout()
     return fig
 
-# %% ../nbs/03_train.ipynb #9dce6d11
+# %% ../nbs/03_train.ipynb #050c402d
 @patch
 def _broadcast(self:DistributedDL, t, rank):
     "Broadcast list `t` from `rank`: through the GPU for NCCL, on the CPU for gloo."
@@ -109,7 +109,7 @@ def _broadcast(self:DistributedDL, t, rank):
     torch.distributed.broadcast(t, rank)
     return t.cpu().tolist()
 
-# %% ../nbs/03_train.ipynb #5014802f
+# %% ../nbs/03_train.ipynb #0280c53a
 def _limit(df, n, seed):
     "A class-stratified random subset with about `n` training and `n // 4` validation images."
     parts = []
@@ -124,7 +124,7 @@ class CountImages(Callback):
     def after_batch(self):
         if self.training: self.n += len(self.yb[0])
 
-# %% ../nbs/03_train.ipynb #556bb1b8
+# %% ../nbs/03_train.ipynb #ca4f2d95
 def train(data, # data root (or its parent), with train/
           out, # output folder; must not exist yet
           arch='densenet121', size=224, epochs=20, freeze_epochs=1, bs=32, lr=1e-4, final_lr=1e-5,
@@ -132,7 +132,9 @@ def train(data, # data root (or its parent), with train/
           split=None, # a split CSV (from `pneumo data split`) to use instead
           seed=0, pretrained=True, weights=None, patience=5,
           limit=None, # train on a stratified subset of about this many images
-          precision='auto', num_workers=0, skip_bad=False):
+          precision='auto', num_workers=0, skip_bad=False,
+          head='fastai', # 'fastai' or 'max' (see `xray_learner`)
+          min_scale=0.8): # smallest random crop, as a share of the film's area
     "Train the recipe on a data folder and write model, split, history, curves, metrics and model card to `out`."
     out = Path(out)
     if out.exists() and any(out.iterdir()): raise DataError(f"{out} exists and is not empty: choose another output folder.")
@@ -148,8 +150,8 @@ def train(data, # data root (or its parent), with train/
     if rank == 0: shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True, exist_ok=True)
     try:
-        dls = xray_dataloaders(df, size=size, bs=bs, num_workers=num_workers)
-        learn = xray_learner(dls, arch, pretrained=pretrained, weights=weights, path=tmp)
+        dls = xray_dataloaders(df, size=size, bs=bs, num_workers=num_workers, min_scale=min_scale)
+        learn = xray_learner(dls, arch, pretrained=pretrained, weights=weights, head=head, path=tmp)
         fast, prec = speed_cbs(precision)
         count, t0 = CountImages(), time.time()
         gpu = torch.cuda.is_available()
@@ -165,7 +167,7 @@ def train(data, # data root (or its parent), with train/
                        epochs_run=len(hist), thresholds=choose_thresholds(y.numpy(), p.numpy()),
                        n_train=int((~df.is_valid).sum()), n_valid=int(df.is_valid.sum()),
                        n_valid_patients=int(df[df.is_valid].patient.nunique()), pos_weight=learn.loss_func.pos_weight,
-                       arch=arch, size=size, bs=bs, lr=lr, final_lr=final_lr, freeze_epochs=freeze_epochs if learn.pretrained else 0,
+                       arch=arch, head=head, min_scale=min_scale, size=size, bs=bs, lr=lr, final_lr=final_lr, freeze_epochs=freeze_epochs if learn.pretrained else 0,
                        pretrained=learn.pretrained, seed=seed, precision=prec, device=str(dls.device),
                        processes=world, train_minutes=round(secs/60, 2), imgs_per_s=round(count.n*world/secs, 2),
                        data=str(scan.root))
