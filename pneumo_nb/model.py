@@ -6,7 +6,7 @@
 __all__ = ['ARCHS', 'NUM_FEATURES', 'WeightedBCE', 'RocAucLogit', 'accuracy_logit', 'WeightsError', 'get_arch', 'weights_hint',
            'load_arch_weights', 'max_head', 'pos_weight_of', 'xray_learner']
 
-# %% ../nbs/02_model.ipynb #9f19c1c5
+# %% ../nbs/02_model.ipynb #b4857c19
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 from torchvision import models
@@ -14,7 +14,7 @@ from sklearn.metrics import roc_auc_score
 from fastai.vision.all import vision_learner, create_body, AccumMetric, Adam
 from fastai.vision.learner import model_meta, _default_meta
 
-# %% ../nbs/02_model.ipynb #47fecbe7
+# %% ../nbs/02_model.ipynb #fdaaa6f8
 class WeightedBCE:
     "Binary cross-entropy on one logit, with `pos_weight` on pneumonia; targets are class indices 0/1."
     def __init__(self, pos_weight=1.0): self.pos_weight = float(pos_weight)
@@ -25,7 +25,7 @@ class WeightedBCE:
     def decodes(self, probs): return (probs > 0.5).long()
     def __repr__(self): return f"WeightedBCE(pos_weight={self.pos_weight:.3f})"
 
-# %% ../nbs/02_model.ipynb #5cac789e
+# %% ../nbs/02_model.ipynb #ad560f5e
 def _auc(targs, preds): return roc_auc_score(targs, preds) if len(set(targs.tolist())) == 2 else float('nan')
 
 def RocAucLogit():
@@ -36,7 +36,7 @@ def accuracy_logit(out, targ):
     "Accuracy at probability 0.5 (logit 0)."
     return ((out.view(-1) > 0).long() == targ.view(-1)).float().mean()
 
-# %% ../nbs/02_model.ipynb #ec9d96a3
+# %% ../nbs/02_model.ipynb #9aa0f212
 ARCHS = dict(densenet121=models.densenet121, densenet169=models.densenet169, densenet201=models.densenet201,
              resnet18=models.resnet18, resnet34=models.resnet34, resnet50=models.resnet50)
 
@@ -54,7 +54,7 @@ def weights_hint(arch): # architecture name
     return (f"Put {Path(url).name} (from {url}) in {Path(torch.hub.get_dir())/'checkpoints'}, or pass a local file "
             f"with weights=PATH (--weights PATH), or train from scratch with pretrained=False (--no-pretrained).")
 
-# %% ../nbs/02_model.ipynb #c82e0ed4
+# %% ../nbs/02_model.ipynb #851df1ad
 def _state_dict(path):
     "A state dict from a file holding one (or a checkpoint dict with 'state_dict' or 'model')."
     try: sd = torch.load(path, map_location='cpu', weights_only=True)
@@ -80,7 +80,7 @@ def load_arch_weights(arch, # architecture name
                            f"state dict for {arch}. {weights_hint(arch)}") from None
     return model
 
-# %% ../nbs/02_model.ipynb #447bc0a9
+# %% ../nbs/02_model.ipynb #362d1e7c
 NUM_FEATURES = dict(densenet121=1024, densenet169=1664, densenet201=1920, resnet18=512, resnet34=512, resnet50=2048)
 
 def max_head(nf, # channels of the body's last feature map (`NUM_FEATURES`)
@@ -88,7 +88,7 @@ def max_head(nf, # channels of the body's last feature map (`NUM_FEATURES`)
     "One-logit head: global max pooling, batch norm, dropout, one linear layer."
     return nn.Sequential(nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.BatchNorm1d(nf), nn.Dropout(p), nn.Linear(nf, 1))
 
-# %% ../nbs/02_model.ipynb #56e14e81
+# %% ../nbs/02_model.ipynb #d37a2a20
 def pos_weight_of(dls):
     "Normal/pneumonia ratio of the training labels: the `pos_weight` that balances the loss."
     ys = torch.tensor([int(y) for y in dls.train_ds.tls[1]])
@@ -118,5 +118,5 @@ def xray_learner(dls, # from `xray_dataloaders`
         except (OSError, RuntimeError) as e:   # URLError is an OSError; a broken download a RuntimeError
             raise WeightsError(f"Could not get ImageNet weights for {arch} ({type(e).__name__}: {e}). {weights_hint(arch)}") from None
     else: learn = vision_learner(dls, fn, pretrained=False, **kw)
-    learn.arch_name, learn.pretrained, learn.head_name = arch, weights is not None or pretrained, head
+    learn.arch_name, learn.pretrained = arch, weights is not None or pretrained
     return learn

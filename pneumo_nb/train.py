@@ -6,7 +6,7 @@
 __all__ = ['cpu_has_bf16', 'CPUBFloat16', 'speed_cbs', 'UnfreezeAt', 'fit_recipe', 'choose_thresholds', 'history_of',
            'plot_history', 'CountImages', 'train']
 
-# %% ../nbs/03_train.ipynb #479958bb
+# %% ../nbs/03_train.ipynb #890dc781
 import json, shutil, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -20,7 +20,7 @@ from .data import DataError, scan_folder, split_by_patient, save_split, load_spl
 from .augment import xray_dataloaders
 from .model import xray_learner
 
-# %% ../nbs/03_train.ipynb #ba205244
+# %% ../nbs/03_train.ipynb #2eed14a1
 def cpu_has_bf16():
     "True if this CPU has native bf16 matrix units (AVX-512 BF16 or AMX), per /proc/cpuinfo."
     try: flags = Path('/proc/cpuinfo').read_text()
@@ -44,7 +44,7 @@ def speed_cbs(precision='auto'): # 'auto', 'fp32', 'bf16' (CPU) or 'fp16' (CUDA)
     amp = {'fp16': [MixedPrecision()], 'bf16': [MixedPrecision('bf16')] if cuda else [CPUBFloat16()], 'fp32': []}[precision]
     return [ChannelsLast()] + amp, precision
 
-# %% ../nbs/03_train.ipynb #9de102ef
+# %% ../nbs/03_train.ipynb #1ece4f7f
 class UnfreezeAt(Callback):
     "Unfreeze the whole model at the start of epoch `at`."
     def __init__(self, at): self.at = at
@@ -67,7 +67,7 @@ def fit_recipe(learn, # from `xray_learner`
     learn.fit(epochs, lr, cbs=[sched, *track, *([UnfreezeAt(freeze)] if freeze else []), *(cbs or [])])
     return learn
 
-# %% ../nbs/03_train.ipynb #b09c2a19
+# %% ../nbs/03_train.ipynb #d4f4af8d
 def choose_thresholds(y, # true labels, 1 = pneumonia
                       p, # predicted probabilities of pneumonia
                       min_sens=0.95): # sensitivity the screening threshold must keep
@@ -79,7 +79,7 @@ def choose_thresholds(y, # true labels, 1 = pneumonia
     pt = lambda i: dict(threshold=float(thr[i]), sensitivity=float(tpr[i]), specificity=float(1 - fpr[i]))
     return dict(youden=pt(j), screening=pt(s), min_sensitivity=min_sens)
 
-# %% ../nbs/03_train.ipynb #731afbb1
+# %% ../nbs/03_train.ipynb #387987b5
 def history_of(learn):
     "Per-epoch training history from fastai's recorder, as a DataFrame."
     names = [str(n) for n in learn.recorder.metric_names[1:-1]]
@@ -100,7 +100,7 @@ def plot_history(hist, # from `history_of`
     fig.tight_layout()
     return fig
 
-# %% ../nbs/03_train.ipynb #050c402d
+# %% ../nbs/03_train.ipynb #00dc1af5
 @patch
 def _broadcast(self:DistributedDL, t, rank):
     "Broadcast list `t` from `rank`: through the GPU for NCCL, on the CPU for gloo."
@@ -109,7 +109,7 @@ def _broadcast(self:DistributedDL, t, rank):
     torch.distributed.broadcast(t, rank)
     return t.cpu().tolist()
 
-# %% ../nbs/03_train.ipynb #0280c53a
+# %% ../nbs/03_train.ipynb #33d554ca
 def _limit(df, n, seed):
     "A class-stratified random subset with about `n` training and `n // 4` validation images."
     parts = []
@@ -124,7 +124,7 @@ class CountImages(Callback):
     def after_batch(self):
         if self.training: self.n += len(self.yb[0])
 
-# %% ../nbs/03_train.ipynb #ca4f2d95
+# %% ../nbs/03_train.ipynb #1a895218
 def train(data, # data root (or its parent), with train/
           out, # output folder; must not exist yet
           arch='densenet121', size=224, epochs=20, freeze_epochs=1, bs=32, lr=1e-4, final_lr=1e-5,
@@ -138,6 +138,7 @@ def train(data, # data root (or its parent), with train/
     "Train the recipe on a data folder and write model, split, history, curves, metrics and model card to `out`."
     out = Path(out)
     if out.exists() and any(out.iterdir()): raise DataError(f"{out} exists and is not empty: choose another output folder.")
+    if not 0 < min_scale <= 1: raise ValueError(f"min_scale={min_scale}: the smallest crop is a share of the area, above 0 and at most 1.")
     set_seed(seed, reproducible=True)
     scan = scan_folder(data, check=True, skip_bad=skip_bad)
     if split: df = load_split(split, scan.root)
