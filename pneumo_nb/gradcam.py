@@ -6,7 +6,7 @@
 __all__ = ['cam_maps', 'scale_cam', 'overlay', 'explain', 'pointing_hit', 'energy_inside', 'occlusion_map', 'randomized',
            'deletion_curve', 'cases', 'gallery', 'predict_files', 'cam_viewer']
 
-# %% ../nbs/05_gradcam.ipynb #5c66fa55
+# %% ../nbs/05_gradcam.ipynb #6423dfa1
 import copy
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +18,7 @@ from fastai.callback.hook import Hook
 from .data import DataError, load_xray
 from .evaluate import preprocess, predict_batch
 
-# %% ../nbs/05_gradcam.ipynb #636dbd0a
+# %% ../nbs/05_gradcam.ipynb #261947c1
 def _grad_leaf(m, i, o):
     "Forward hook: make the layer's output a leaf that autograd tracks (it is the start of the graph)."
     if not o.requires_grad: o.requires_grad_()
@@ -54,7 +54,7 @@ def cam_maps(model, # a fastai vision model: body `model[0]`, then the head
     else: raise ValueError(f"Unknown method {method!r}: use 'gradcam' or 'gradcam++'.")
     return F.relu((w*a).sum(1)), logits.detach()
 
-# %% ../nbs/05_gradcam.ipynb #f4f5f56a
+# %% ../nbs/05_gradcam.ipynb #16078379
 def scale_cam(cams, # n×h×w maps from `cam_maps`
               size): # (height, width) to resize to
     "Resize each map bilinearly to `size`, then min-max scale it to 0–1 (n×H×W)."
@@ -62,7 +62,7 @@ def scale_cam(cams, # n×h×w maps from `cam_maps`
     lo, hi = c.amin((1, 2), keepdim=True), c.amax((1, 2), keepdim=True)
     return (c - lo)/(hi - lo + 1e-7)
 
-# %% ../nbs/05_gradcam.ipynb #d6f61a2e
+# %% ../nbs/05_gradcam.ipynb #5561cbb7
 def overlay(img, # the original film (PIL), any size
             cam, # one map from `cam_maps` (h×w), any scale
             alpha=0.45, # opacity of the heatmap
@@ -74,7 +74,7 @@ def overlay(img, # the original film (PIL), any size
     base = np.asarray(img.convert('RGB'), dtype=np.float32)/255
     return Image.fromarray((255*((1 - alpha)*base + alpha*heat)).round().astype(np.uint8))
 
-# %% ../nbs/05_gradcam.ipynb #9a6cecd2
+# %% ../nbs/05_gradcam.ipynb #c93e0339
 def explain(xm, # from `load_model`
             images, # files or PIL images
             method='gradcam', # or 'gradcam++'
@@ -87,7 +87,7 @@ def explain(xm, # from `load_model`
     return [dict(probability=float(p), label='PNEUMONIA' if p >= xm.threshold else 'NORMAL', cam=c.cpu(),
                  overlay=overlay(im, c.cpu(), alpha)) for im, p, c in zip(imgs, probs, cams)]
 
-# %% ../nbs/05_gradcam.ipynb #cc1b61f7
+# %% ../nbs/05_gradcam.ipynb #0e5e16db
 def pointing_hit(cam, # heatmap at the mask's resolution (H×W)
                  mask, # lesion mask (H×W bool)
                  tol=0): # tolerance in pixels (the pointing game's is 15 px at 224 px)
@@ -101,7 +101,7 @@ def energy_inside(cam, mask):
     cam = np.asarray(cam, dtype=np.float64)
     return float((cam*np.asarray(mask)).sum()/max(cam.sum(), 1e-12))
 
-# %% ../nbs/05_gradcam.ipynb #7c906ef5
+# %% ../nbs/05_gradcam.ipynb #904889bf
 def occlusion_map(model, # the network
                   x, # one normalised image, 3×H×W
                   patch=16): # side of the covered square, in pixels
@@ -114,7 +114,7 @@ def occlusion_map(model, # the network
     with torch.no_grad(): p = torch.sigmoid(torch.cat([model(b).float().view(-1) for b in torch.stack(batch).split(64)]))
     return (p[0] - p[1:]).view(H//patch, W//patch)
 
-# %% ../nbs/05_gradcam.ipynb #5adda777
+# %% ../nbs/05_gradcam.ipynb #d0f173c1
 def randomized(model, # a model to copy
                seed=0):
     "A copy of `model` with every layer's parameters re-initialised (the model randomisation test)."
@@ -124,7 +124,7 @@ def randomized(model, # a model to copy
         if hasattr(mod, 'reset_parameters'): mod.reset_parameters()
     return r.eval()
 
-# %% ../nbs/05_gradcam.ipynb #e581f06b
+# %% ../nbs/05_gradcam.ipynb #409b167c
 def deletion_curve(model, # the network
                    x, # one normalised image, 3×H×W
                    cam, # its heatmap, any resolution
@@ -142,7 +142,7 @@ def deletion_curve(model, # the network
         batch.append(x*m)
     with torch.no_grad(): return torch.sigmoid(model(torch.stack(batch)).float().view(-1)).numpy()
 
-# %% ../nbs/05_gradcam.ipynb #f87abd76
+# %% ../nbs/05_gradcam.ipynb #efbdc786
 def cases(preds, # DataFrame with path, label, probability (predictions.csv)
           threshold, # the operating threshold
           kind): # 'tp', 'fp', 'fn' or 'tn'
@@ -167,7 +167,7 @@ def gallery(xm, # from `load_model`
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_gradcam.ipynb #6f0ca512
+# %% ../nbs/05_gradcam.ipynb #5b16b788
 def _free(path):
     "`path`, or path with -1, -2, ... before the suffix if it exists."
     p, i = Path(path), 0
@@ -199,7 +199,7 @@ def predict_files(xm, # from `load_model`
     order = {str(f): k for k, f in enumerate(files)}
     return sorted(out, key=lambda d: order[d['file']])
 
-# %% ../nbs/05_gradcam.ipynb #30b09bcb
+# %% ../nbs/05_gradcam.ipynb #b28654a4
 def cam_viewer(xm, # from `load_model`
                files=()): # films to pick from
     "An ipywidgets viewer: pick or upload an X-ray, see probability, call and heatmap with an opacity slider."
