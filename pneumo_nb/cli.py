@@ -6,7 +6,7 @@
 __all__ = ['data_summary', 'data_split', 'data_phantoms', 'train_cmd', 'evaluate_cmd', 'predict_cmd', 'export_cmd', 'serve_cmd',
            'demo', 'main']
 
-# %% ../nbs/90_cli.ipynb #b6bd36f9
+# %% ../nbs/90_cli.ipynb #209ed30c
 import argparse, json, sys, tempfile
 from importlib.util import find_spec
 from pathlib import Path
@@ -15,7 +15,7 @@ from .data import DataError, scan_folder, summarize, split_by_patient, save_spli
 from .phantoms import make_phantoms
 from .model import ARCHS, WeightsError
 
-# %% ../nbs/90_cli.ipynb #3abea153
+# %% ../nbs/90_cli.ipynb #5f5b67c1
 def _print_summary(s):
     "Print a data summary as short tables."
     print(f"Data root: {s['root']}  ({s['n_images']} images)")
@@ -50,7 +50,7 @@ def data_phantoms(args):
     print(f"Wrote {len(df)} phantoms ({args.size}px, seed {args.seed}) to {args.out}")
     print(df.groupby(['split', 'label']).size().unstack().to_string())
 
-# %% ../nbs/90_cli.ipynb #73895333
+# %% ../nbs/90_cli.ipynb #7c7fecc8
 def train_cmd(args):
     "pneumo train: the recipe on a data folder, into a model folder."
     from pneumo_nb.train import train
@@ -58,7 +58,7 @@ def train_cmd(args):
               bs=args.bs, lr=args.lr, final_lr=args.final_lr, valid_pct=args.valid_pct, split=args.split, seed=args.seed,
               pretrained=not args.no_pretrained, weights=args.weights, patience=args.patience, limit=args.limit,
               precision=args.precision, num_workers=args.num_workers, skip_bad=args.skip_bad,
-              head=args.head, min_scale=args.min_scale)
+              head=args.head, drop_stages=args.drop_stages, min_scale=args.min_scale)
     if m is None: return                       # not the first of several processes: it prints and writes nothing
     t = m['thresholds']
     print(f"\nValidation ROC-AUC {m['valid_auc']:.4f} (best epoch {m['best_epoch']} of {m['epochs_run']}, "
@@ -67,7 +67,7 @@ def train_cmd(args):
         print(f"Threshold {k}: {t[k]['threshold']:.3f} (sensitivity {t[k]['sensitivity']:.3f}, specificity {t[k]['specificity']:.3f})")
     print(f"Model folder: {args.out}" + (f" ({m['processes']} processes)" if m['processes'] > 1 else ''))
 
-# %% ../nbs/90_cli.ipynb #50b69780
+# %% ../nbs/90_cli.ipynb #3629fdec
 def _threshold_arg(s):
     "A threshold name or a probability from the command line."
     try: return float(s)
@@ -90,7 +90,7 @@ def evaluate_cmd(args):
     print(f"Report: {Path(r['report']) / 'report.html'}")
     return 1 if r['unreadable'] else 0
 
-# %% ../nbs/90_cli.ipynb #3f48d23e
+# %% ../nbs/90_cli.ipynb #2d2b109c
 def predict_cmd(args):
     "pneumo predict: probability, call at the saved threshold and (with --cam) a heatmap, for each image file."
     from pneumo_nb.evaluate import load_model
@@ -106,7 +106,7 @@ def predict_cmd(args):
         if 'error' in r: print(f"pneumo: {r['error']}", file=sys.stderr)
     return 1 if any('error' in r for r in recs) else 0
 
-# %% ../nbs/90_cli.ipynb #9b49e464
+# %% ../nbs/90_cli.ipynb #a145af9b
 def _deploy():
     "The deploy module, or a clear error when its optional packages are missing."
     if missing := [m for m in ('onnx', 'onnxruntime', 'gradio') if find_spec(m) is None]:
@@ -128,7 +128,7 @@ def serve_cmd(args):
     print(f"Serving {args.model} at http://{args.host}:{args.port} (Ctrl+C stops). A research tool, not a diagnostic device.")
     app.launch(server_name=args.host, server_port=args.port)
 
-# %% ../nbs/90_cli.ipynb #4b6e7f7c
+# %% ../nbs/90_cli.ipynb #8bb1a7ff
 def demo(args):
     "pneumo demo: the pipeline on phantoms (make data, summarise, split, train, evaluate, explain)."
     out = Path(args.out or tempfile.mkdtemp(prefix='pneumo_demo_'))
@@ -150,7 +150,7 @@ def demo(args):
     print(f"\nHeatmaps: {out/'heatmaps'} (coarse at {args.size} px: the feature map is {max(args.size//32, 1)}×{max(args.size//32, 1)}). "
           f"Report: {out/'evaluation'/'report.html'}\nDone. Everything is in {out}")
 
-# %% ../nbs/90_cli.ipynb #6aab8009
+# %% ../nbs/90_cli.ipynb #b3543c73
 def _parser():
     p = argparse.ArgumentParser(prog='pneumo', description="Pneumonia detection in pediatric chest X-rays: data, training, evaluation, explanations.")
     sub = p.add_subparsers(dest='command', required=True)
@@ -179,7 +179,8 @@ def _parser():
     s.add_argument('--arch', default='densenet121', choices=list(ARCHS), help='backbone (default densenet121)')
     s.add_argument('--size', type=int, default=224, help='input side in pixels (default 224)')
     s.add_argument('--epochs', type=int, default=20, help='total epochs (default 20)')
-    s.add_argument('--head', default='fastai', choices=['fastai', 'max'], help='fastai: concat pooling + hidden layer; max: max pooling + one linear layer (see 05_gradcam) (default fastai)')
+    s.add_argument('--head', default='fastai', choices=['fastai', 'avg', 'max'], help='fastai: concat pooling + hidden layer; avg or max: that pooling + one linear layer (see 05_gradcam) (default fastai)')
+    s.add_argument('--drop-stages', type=int, default=0, choices=[0, 1, 2], help="leave out the body's last stages: a feature map 2 or 4 times finer (default 0)")
     s.add_argument('--min-scale', type=float, default=0.8, help='smallest random crop, as a share of the area (default 0.8)')
     s.add_argument('--freeze-epochs', type=int, default=1, help='epochs with the pretrained body frozen (default 1)')
     s.add_argument('--bs', type=int, default=32, help='batch size (default 32)')

@@ -6,7 +6,7 @@
 __all__ = ['MAX_BYTES', 'MAX_PIXELS', 'preprocessing_spec', 'export_onnx', 'export_torchscript', 'OnnxXray', 'compare_speed',
            'model_card', 'write_model_card', 'check_upload', 'make_app']
 
-# %% ../nbs/06_deploy.ipynb #c916e89d
+# %% ../nbs/06_deploy.ipynb #0a83794a
 import copy, json, os, time, warnings
 from pathlib import Path
 import numpy as np, torch
@@ -15,7 +15,7 @@ from fastai.vision.all import imagenet_stats
 from .data import DataError, load_xray
 from .evaluate import load_model, predict_batch
 
-# %% ../nbs/06_deploy.ipynb #33f90ff7
+# %% ../nbs/06_deploy.ipynb #db2c1656
 def preprocessing_spec(xm): # from `load_model`
     "Everything a consumer must do before and after the network, as a JSON-able dict."
     return dict(input_name='image', input_layout='NCHW float32', size=[xm.size, xm.size],
@@ -27,7 +27,7 @@ def preprocessing_spec(xm): # from `load_model`
                 arch=xm.info.get('arch'), valid_auc=xm.info.get('valid_auc'),
                 notice='Research tool, not a diagnostic device.')
 
-# %% ../nbs/06_deploy.ipynb #e8f7d796
+# %% ../nbs/06_deploy.ipynb #bd3807d9
 def _fp32(xm): return copy.deepcopy(xm.model).float().cpu().eval().to(memory_format=torch.contiguous_format)
 
 def export_onnx(xm, # from `load_model`
@@ -60,7 +60,7 @@ def export_torchscript(xm, # from `load_model`
     path.with_suffix('.json').write_text(spec)
     return path
 
-# %% ../nbs/06_deploy.ipynb #2c32a82f
+# %% ../nbs/06_deploy.ipynb #1c6d2779
 class OnnxXray:
     "Score films with an exported .onnx file: NumPy, Pillow and ONNX Runtime only (no torch, no fastai)."
     def __init__(self, path):
@@ -82,7 +82,7 @@ class OnnxXray:
         "Pneumonia probabilities for a list of PIL images."
         return 1/(1 + np.exp(-self.logits(imgs).astype(np.float64)))
 
-# %% ../nbs/06_deploy.ipynb #f85b0957
+# %% ../nbs/06_deploy.ipynb #4a0a8c82
 def compare_speed(xm, # from `load_model`
                   onnx_path, # from `export_onnx`
                   x, # a preprocessed batch (torch, n×3×size×size)
@@ -96,7 +96,12 @@ def compare_speed(xm, # from `load_model`
         return repeat*len(x)/(time.perf_counter() - t)
     return dict(pytorch=rate(lambda: predict_batch(xm, x)), onnxruntime=rate(lambda: sess.run(None, {'image': xn})))
 
-# %% ../nbs/06_deploy.ipynb #5325a910
+# %% ../nbs/06_deploy.ipynb #2a340e88
+_HEADS = dict(fastai='fastai: concat pooling, one hidden layer', avg='global average pooling, one linear layer',
+              max='global max pooling, one linear layer')
+
+def _stages(n): return f", the body's last {n} stage(s) left out (a {2**n}× finer last feature map)" if n else ''
+
 def model_card(model_dir): # a model folder from `pneumo train`
     "The model card of a model folder, as Markdown."
     import pandas as pd
@@ -120,10 +125,10 @@ def model_card(model_dir): # a model folder from `pneumo train`
 > **Research tool, not a diagnostic device.** Not cleared for clinical use; a clinician must read every film.
 
 ## Model
-- {m['arch']} (torchvision) with a one-logit head ({'global max pooling, one linear layer' if m.get('head') == 'max' else 'fastai: concat pooling, one hidden layer'}); {'ImageNet weights, body frozen for ' + str(m['freeze_epochs']) + ' epoch(s), then fine-tuned' if m['pretrained'] else 'trained from scratch (no ImageNet weights)'}.
+- {m['arch']} (torchvision) with a one-logit head ({_HEADS[m.get('head', 'fastai')]}){_stages(m.get('drop_stages', 0))}; {'ImageNet weights, body frozen for ' + str(m['freeze_epochs']) + ' epoch(s), then fine-tuned' if m['pretrained'] else 'trained from scratch (no ImageNet weights)'}.
 - Input: the film squished (aspect ratio not kept) to {m['size']}×{m['size']} px, RGB, ImageNet-normalised. Output: one logit; probability = sigmoid(logit).
 - Trained {m['epochs_run']} epochs (best validation AUC at epoch {m['best_epoch']}), AdamW, batch {m['bs']}, cosine learning rate {m['lr']:g} → {m['final_lr']:g},
-  class-weighted BCE (pos_weight {m['pos_weight']:.3f}), augmentation: rotation ±10°, horizontal flip, crops of ≥ 80 %, brightness/contrast ±20 %;
+  class-weighted BCE (pos_weight {m['pos_weight']:.3f}), augmentation: rotation ±10°, horizontal flip, crops of ≥ {m.get('min_scale', 0.8):.0%} of the area, brightness/contrast ±20 %;
   precision {m.get('precision', 'n/a')} on {m.get('device', 'n/a')}, {m.get('processes', 1)} process(es), seed {m['seed']}.
 
 ## Data
@@ -161,7 +166,7 @@ def write_model_card(model_dir): # a model folder from `pneumo train`
     p.write_text(model_card(model_dir))
     return p
 
-# %% ../nbs/06_deploy.ipynb #af4a5122
+# %% ../nbs/06_deploy.ipynb #d142f9ed
 MAX_BYTES, MAX_PIXELS = 50_000_000, 50_000_000
 
 def check_upload(path): # an uploaded file

@@ -6,7 +6,7 @@
 __all__ = ['cpu_has_bf16', 'CPUBFloat16', 'speed_cbs', 'UnfreezeAt', 'fit_recipe', 'choose_thresholds', 'history_of',
            'plot_history', 'CountImages', 'train']
 
-# %% ../nbs/03_train.ipynb #890dc781
+# %% ../nbs/03_train.ipynb #bb45ca38
 import json, shutil, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -20,7 +20,7 @@ from .data import DataError, scan_folder, split_by_patient, save_split, load_spl
 from .augment import xray_dataloaders
 from .model import xray_learner
 
-# %% ../nbs/03_train.ipynb #2eed14a1
+# %% ../nbs/03_train.ipynb #5264331f
 def cpu_has_bf16():
     "True if this CPU has native bf16 matrix units (AVX-512 BF16 or AMX), per /proc/cpuinfo."
     try: flags = Path('/proc/cpuinfo').read_text()
@@ -44,7 +44,7 @@ def speed_cbs(precision='auto'): # 'auto', 'fp32', 'bf16' (CPU) or 'fp16' (CUDA)
     amp = {'fp16': [MixedPrecision()], 'bf16': [MixedPrecision('bf16')] if cuda else [CPUBFloat16()], 'fp32': []}[precision]
     return [ChannelsLast()] + amp, precision
 
-# %% ../nbs/03_train.ipynb #1ece4f7f
+# %% ../nbs/03_train.ipynb #d303a09e
 class UnfreezeAt(Callback):
     "Unfreeze the whole model at the start of epoch `at`."
     def __init__(self, at): self.at = at
@@ -67,7 +67,7 @@ def fit_recipe(learn, # from `xray_learner`
     learn.fit(epochs, lr, cbs=[sched, *track, *([UnfreezeAt(freeze)] if freeze else []), *(cbs or [])])
     return learn
 
-# %% ../nbs/03_train.ipynb #d4f4af8d
+# %% ../nbs/03_train.ipynb #d10a9808
 def choose_thresholds(y, # true labels, 1 = pneumonia
                       p, # predicted probabilities of pneumonia
                       min_sens=0.95): # sensitivity the screening threshold must keep
@@ -79,7 +79,7 @@ def choose_thresholds(y, # true labels, 1 = pneumonia
     pt = lambda i: dict(threshold=float(thr[i]), sensitivity=float(tpr[i]), specificity=float(1 - fpr[i]))
     return dict(youden=pt(j), screening=pt(s), min_sensitivity=min_sens)
 
-# %% ../nbs/03_train.ipynb #387987b5
+# %% ../nbs/03_train.ipynb #696f7e26
 def history_of(learn):
     "Per-epoch training history from fastai's recorder, as a DataFrame."
     names = [str(n) for n in learn.recorder.metric_names[1:-1]]
@@ -100,7 +100,7 @@ def plot_history(hist, # from `history_of`
     fig.tight_layout()
     return fig
 
-# %% ../nbs/03_train.ipynb #00dc1af5
+# %% ../nbs/03_train.ipynb #dd817824
 @patch
 def _broadcast(self:DistributedDL, t, rank):
     "Broadcast list `t` from `rank`: through the GPU for NCCL, on the CPU for gloo."
@@ -109,7 +109,7 @@ def _broadcast(self:DistributedDL, t, rank):
     torch.distributed.broadcast(t, rank)
     return t.cpu().tolist()
 
-# %% ../nbs/03_train.ipynb #33d554ca
+# %% ../nbs/03_train.ipynb #82094d56
 def _limit(df, n, seed):
     "A class-stratified random subset with about `n` training and `n // 4` validation images."
     parts = []
@@ -124,7 +124,7 @@ class CountImages(Callback):
     def after_batch(self):
         if self.training: self.n += len(self.yb[0])
 
-# %% ../nbs/03_train.ipynb #1a895218
+# %% ../nbs/03_train.ipynb #57595628
 def train(data, # data root (or its parent), with train/
           out, # output folder; must not exist yet
           arch='densenet121', size=224, epochs=20, freeze_epochs=1, bs=32, lr=1e-4, final_lr=1e-5,
@@ -133,7 +133,8 @@ def train(data, # data root (or its parent), with train/
           seed=0, pretrained=True, weights=None, patience=5,
           limit=None, # train on a stratified subset of about this many images
           precision='auto', num_workers=0, skip_bad=False,
-          head='fastai', # 'fastai' or 'max' (see `xray_learner`)
+          head='fastai', # 'fastai', 'avg' or 'max' (see `xray_learner`)
+          drop_stages=0, # leave out the body's last 0, 1 or 2 stages: a finer last feature map (see `shorten_body`)
           min_scale=0.8): # smallest random crop, as a share of the film's area
     "Train the recipe on a data folder and write model, split, history, curves, metrics and model card to `out`."
     out = Path(out)
@@ -152,7 +153,7 @@ def train(data, # data root (or its parent), with train/
     tmp.mkdir(parents=True, exist_ok=True)
     try:
         dls = xray_dataloaders(df, size=size, bs=bs, num_workers=num_workers, min_scale=min_scale)
-        learn = xray_learner(dls, arch, pretrained=pretrained, weights=weights, head=head, path=tmp)
+        learn = xray_learner(dls, arch, pretrained=pretrained, weights=weights, head=head, drop_stages=drop_stages, path=tmp)
         fast, prec = speed_cbs(precision)
         count, t0 = CountImages(), time.time()
         gpu = torch.cuda.is_available()
@@ -168,7 +169,7 @@ def train(data, # data root (or its parent), with train/
                        epochs_run=len(hist), thresholds=choose_thresholds(y.numpy(), p.numpy()),
                        n_train=int((~df.is_valid).sum()), n_valid=int(df.is_valid.sum()),
                        n_valid_patients=int(df[df.is_valid].patient.nunique()), pos_weight=learn.loss_func.pos_weight,
-                       arch=arch, head=head, min_scale=min_scale, size=size, bs=bs, lr=lr, final_lr=final_lr, freeze_epochs=freeze_epochs if learn.pretrained else 0,
+                       arch=arch, head=head, drop_stages=drop_stages, min_scale=min_scale, size=size, bs=bs, lr=lr, final_lr=final_lr, freeze_epochs=freeze_epochs if learn.pretrained else 0,
                        pretrained=learn.pretrained, seed=seed, precision=prec, device=str(dls.device),
                        processes=world, train_minutes=round(secs/60, 2), imgs_per_s=round(count.n*world/secs, 2),
                        data=str(scan.root))
