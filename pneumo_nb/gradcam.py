@@ -6,7 +6,7 @@
 __all__ = ['cam_maps', 'scale_cam', 'cell_centres', 'overlay', 'explain', 'pointing_hit', 'energy_inside', 'occlusion_map',
            'randomized', 'deletion_curve', 'cases', 'gallery', 'predict_files', 'cam_viewer']
 
-# %% ../nbs/05_gradcam.ipynb #c8386faa
+# %% ../nbs/05_gradcam.ipynb #163409ac
 import copy
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +18,7 @@ from fastai.callback.hook import Hook
 from .data import DataError, load_xray
 from .evaluate import preprocess, predict_batch
 
-# %% ../nbs/05_gradcam.ipynb #d9766c03
+# %% ../nbs/05_gradcam.ipynb #7979644d
 def _grad_leaf(m, i, o):
     "Forward hook: make the layer's output a leaf that autograd tracks (it is the start of the graph)."
     if not o.requires_grad: o.requires_grad_()
@@ -54,7 +54,7 @@ def cam_maps(model, # a fastai vision model: body `model[0]`, then the head
     else: raise ValueError(f"Unknown method {method!r}: use 'gradcam' or 'gradcam++'.")
     return F.relu((w*a).sum(1)), logits.detach()
 
-# %% ../nbs/05_gradcam.ipynb #daa9197b
+# %% ../nbs/05_gradcam.ipynb #f6b0eb8a
 def _sample_at(centres, # where the cells are centred on one axis, fractions 0–1, increasing
                n): # output pixels on that axis
     "Each output pixel's position on the grid of cells, in `grid_sample`'s -1…1 (corners aligned)."
@@ -73,7 +73,7 @@ def scale_cam(cams, # n×h×w maps from `cam_maps`
     lo, hi = c.amin((1, 2), keepdim=True), c.amax((1, 2), keepdim=True)
     return (c - lo)/(hi - lo + 1e-7)
 
-# %% ../nbs/05_gradcam.ipynb #39a317cb
+# %% ../nbs/05_gradcam.ipynb #e51d345d
 def cell_centres(shape, # (h, w) of the feature map
                  size, # the network's input side, in pixels
                  arch=None): # 'resnet…' or 'densenet…'; None: the plain assumption of resizing
@@ -87,7 +87,7 @@ def cell_centres(shape, # (h, w) of the feature map
         return (first + s*np.arange(n) + 0.5)/size
     return tuple(axis(n) for n in shape)
 
-# %% ../nbs/05_gradcam.ipynb #773ba0b6
+# %% ../nbs/05_gradcam.ipynb #0fc01049
 def overlay(img, # the original film (PIL), any size
             cam, # one map from `cam_maps` (h×w), any scale
             alpha=0.45, # opacity of the heatmap
@@ -100,7 +100,7 @@ def overlay(img, # the original film (PIL), any size
     base = np.asarray(img.convert('RGB'), dtype=np.float32)/255
     return Image.fromarray((255*((1 - alpha)*base + alpha*heat)).round().astype(np.uint8))
 
-# %% ../nbs/05_gradcam.ipynb #4544913b
+# %% ../nbs/05_gradcam.ipynb #8545ed93
 def explain(xm, # from `load_model`
             images, # files or PIL images
             method='gradcam', # or 'gradcam++'
@@ -114,7 +114,7 @@ def explain(xm, # from `load_model`
     return [dict(probability=float(p), label='PNEUMONIA' if p >= xm.threshold else 'NORMAL', cam=c.cpu(), centres=centres,
                  overlay=overlay(im, c.cpu(), alpha, centres=centres)) for im, p, c in zip(imgs, probs, cams)]
 
-# %% ../nbs/05_gradcam.ipynb #f0b14273
+# %% ../nbs/05_gradcam.ipynb #aaa04c03
 def pointing_hit(cam, # heatmap at the mask's resolution (H×W)
                  mask, # lesion mask (H×W bool)
                  tol=0): # tolerance in pixels (the pointing game's is 15 px at 224 px)
@@ -128,7 +128,7 @@ def energy_inside(cam, mask):
     cam = np.asarray(cam, dtype=np.float64)
     return float((cam*np.asarray(mask)).sum()/max(cam.sum(), 1e-12))
 
-# %% ../nbs/05_gradcam.ipynb #a8515427
+# %% ../nbs/05_gradcam.ipynb #25d38922
 def occlusion_map(model, # the network
                   x, # one normalised image, 3×H×W
                   patch=16): # side of the covered square, in pixels
@@ -141,7 +141,7 @@ def occlusion_map(model, # the network
     with torch.no_grad(): p = torch.sigmoid(torch.cat([model(b).float().view(-1) for b in torch.stack(batch).split(64)]))
     return (p[0] - p[1:]).view(H//patch, W//patch)
 
-# %% ../nbs/05_gradcam.ipynb #305e76e0
+# %% ../nbs/05_gradcam.ipynb #66116b4c
 def randomized(model, # a model to copy
                seed=0):
     "A copy of `model` with every layer's parameters re-initialised (the model randomisation test)."
@@ -151,7 +151,7 @@ def randomized(model, # a model to copy
         if hasattr(mod, 'reset_parameters'): mod.reset_parameters()
     return r.eval()
 
-# %% ../nbs/05_gradcam.ipynb #31f0faf1
+# %% ../nbs/05_gradcam.ipynb #0b0409d2
 def deletion_curve(model, # the network
                    x, # one normalised image, 3×H×W
                    cam, # its heatmap, any resolution
@@ -170,7 +170,7 @@ def deletion_curve(model, # the network
         batch.append(x*m)
     with torch.no_grad(): return torch.sigmoid(model(torch.stack(batch)).float().view(-1)).numpy()
 
-# %% ../nbs/05_gradcam.ipynb #f818efb8
+# %% ../nbs/05_gradcam.ipynb #f768a8ee
 def cases(preds, # DataFrame with path, label, probability (predictions.csv)
           threshold, # the operating threshold
           kind): # 'tp', 'fp', 'fn' or 'tn'
@@ -195,7 +195,7 @@ def gallery(xm, # from `load_model`
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_gradcam.ipynb #52e18cfa
+# %% ../nbs/05_gradcam.ipynb #6f2998b3
 def _free(path):
     "`path`, or path with -1, -2, ... before the suffix if it exists."
     p, i = Path(path), 0
@@ -227,7 +227,7 @@ def predict_files(xm, # from `load_model`
     order = {str(f): k for k, f in enumerate(files)}
     return sorted(out, key=lambda d: order[d['file']])
 
-# %% ../nbs/05_gradcam.ipynb #bd1b9ab3
+# %% ../nbs/05_gradcam.ipynb #151799c7
 def cam_viewer(xm, # from `load_model`
                files=()): # films to pick from
     "An ipywidgets viewer: pick or upload an X-ray, see probability, call and heatmap with an opacity slider."
