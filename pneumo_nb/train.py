@@ -224,11 +224,22 @@ def _broadcast(self:DistributedDL, t, rank):
     torch.distributed.broadcast(t, rank)
     return t.cpu().tolist()
 
+def _held(lock:Path) -> bool:
+    "True while the run that wrote `lock` may still be alive (a lock from this machine whose process is gone is not held)."
+    try: m = re.match(r'pid (\d+) on (\S+)', lock.read_text())
+    except FileNotFoundError: return False
+    if not m or m.group(2) != socket.gethostname(): return True
+    try: os.kill(int(m.group(1)), 0)
+    except ProcessLookupError: return False
+    except PermissionError: pass
+    return True
+
 @contextmanager
 def _claim(out:Path):
-    "Hold `out`.lock for the duration; refuse when another run holds it."
+    "Hold `out`.lock for the duration; refuse when another live run holds it (a dead run's lock is taken over)."
     lock = out.with_name(out.name + '.lock')
     out.parent.mkdir(parents=True, exist_ok=True)
+    if lock.exists() and not _held(lock): lock.unlink(missing_ok=True)
     try: fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError:
         raise DataError(f"{out} is being written by another run ({lock.name}: {lock.read_text().strip()}). Wait for it or "
@@ -353,10 +364,10 @@ def plot_history(hist:pd.DataFrame, # history.csv: epoch, train_loss, valid_loss
     fig.tight_layout()
     return fig
 
-# %% ../nbs/03_train.ipynb #ebadfa42
+# %% ../nbs/03_train.ipynb #bf282f3c
 LESSON_RECIPES = dict(
-    real=dict(arch='densenet121', size=160, epochs=20, budget='60m', pretrained=False),
-    phantoms=dict(arch='densenet121', size=64, epochs=8, pretrained=False, lr=1e-3, final_lr=1e-5, patience=8, bs=32))
+    real=dict(arch='densenet121', size=160, epochs=20, budget='45m', pretrained=False),
+    phantoms=dict(arch='resnet18', size=64, epochs=6, pretrained=False, lr=2e-3, final_lr=1e-5, patience=6, bs=32))
 
 def lesson_model(data, # `lesson_data()`
                  folder:str|Path|None=None, # default models/<real|phantoms>-<arch>-<size>
@@ -367,6 +378,6 @@ def lesson_model(data, # `lesson_data()`
     limit = f"-limit{kw['limit']}" if kw['limit'] else ''
     folder = Path(folder or f"models/{'real' if data.real else 'phantoms'}-{kw['arch']}-{kw['size']}{limit}")
     lock = folder.with_name(folder.name + '.lock')
-    while lock.exists() and not (folder/'metrics.json').exists(): time.sleep(5)   # another process is training it
+    while _held(lock) and not (folder/'metrics.json').exists(): time.sleep(5)   # another process is training it
     if not (folder/'metrics.json').exists(): train(data.root, folder, **kw)
     return folder

@@ -14,7 +14,7 @@ from nbclient import NotebookClient
 
 NBS = Path(__file__).resolve().parent.parent/'nbs'
 LESSONS = ['00_data', '00a_phantoms', '01_augment', '02_model', '02a_metrics', '03_train', '03a_infer', '04_evaluate',
-           '05_gradcam', '06_deploy', '90_cli', 'index']
+           '05_gradcam', '06_deploy', '90_cli', 'index']   # the test notebooks (97-99) are not lessons: they keep no outputs
 
 def run(name:str, timeout:int):
     "Execute nbs/NAME.ipynb in a fresh kernel, in the notebooks folder, and save it with its outputs."
@@ -50,6 +50,7 @@ if __name__ == '__main__':
         print(f"{len(a.notebooks) - len(bad)} of {len(a.notebooks)} lessons have their outputs; notebooks {mb:.1f} MB (limit {a.max_mb:g})")
         sys.exit(1 if bad or mb > a.max_mb else 0)
     if not os.environ.get('PNEUMO_DATA'): print("PNEUMO_DATA is not set: the lessons run on phantoms.")
+    os.environ.pop('MPLBACKEND', None)                  # the kernels must draw inline, as JupyterLab's do
     if a.fresh_model and (NBS/'models').exists(): shutil.move(NBS/'models', NBS/f'models.old-{int(time.time())}')
     for n in a.notebooks: run(Path(n).stem, a.timeout)
     subprocess.run(['nbdev_clean'], cwd=NBS.parent, check=True)
