@@ -1,6 +1,6 @@
 """How fast is pneumo_nb on this machine, next to plain PyTorch and next to what the hardware allows? One run, one machine.
 
-usage: python benchmarks/speed.py [DATA] [--size 224] [--limit 320] [--n 192] [--seed-script PATH] [--skip-train]
+usage: python benchmarks/speed.py [DATA] [--size 224] [--limit 320] [--n 192] [--seed-script PATH] [--skip-train] [--save]
 
 DATA is the Kaggle folder (default $PNEUMO_DATA). It prints, for this machine:
 - the matrix units' measured limits: fp32, bf16 and int8 matrix products on all cores;
@@ -26,11 +26,12 @@ ap.add_argument('--n', type=int, default=192, help='films to score')
 ap.add_argument('--seed-script', default=None, help='the seed recipe as a plain PyTorch script (seed_baseline.py)')
 ap.add_argument('--skip-train', action='store_true', help='score only (needs --model)')
 ap.add_argument('--model', help='a model folder to score with (default: the one this run trains)')
+ap.add_argument('--save', action='store_true', help='also write the results to benchmarks/results/<cpu kind>.json')
 a = ap.parse_args()
 if not a.data: sys.exit("Pass the data folder (or set PNEUMO_DATA).")
 from pneumo_nb.data import find_data_root, find_images, load_xray
 from pneumo_nb.model import cpu_has_bf16, pick_precision
-from pneumo_nb.infer import load_model, score_files, engine_speed, preprocess
+from pneumo_nb.infer import load_model, score_files, engine_speed, preprocess, forward_gflop
 from pneumo_nb.gradcam import explain
 root, tmp, res = find_data_root(a.data), Path(tempfile.mkdtemp()), {}
 
@@ -58,23 +59,13 @@ def int8_gemm(n=2048, reps=4):
     for _ in range(reps): s.run(None, feed)
     return 2*n**3*reps/(time.perf_counter() - t)/1e9
 
-def macs(size):
-    "Multiply-adds of one DenseNet-121 forward pass at `size` px (convolutions and the linear layer)."
-    from torchvision.models import densenet121
-    m, total = densenet121(num_classes=1).eval(), [0]
-    def hook(mod, i, o):
-        if isinstance(mod, torch.nn.Conv2d): total[0] += o.numel()*mod.in_channels*mod.kernel_size[0]*mod.kernel_size[1]//mod.groups
-        elif isinstance(mod, torch.nn.Linear): total[0] += mod.in_features*mod.out_features
-    for mod in m.modules(): mod.register_forward_hook(hook)
-    with torch.no_grad(): m(torch.zeros(1, 3, size, size))
-    return total[0]
-
 bf16 = cpu_has_bf16()
 res['machine'] = dict(cpu=cpu_name(), cores=os.cpu_count(), torch_threads=torch.get_num_threads(), bf16_units=bf16,
                       gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)
 res['limits_gflops'] = dict(fp32=round(gemm(torch.float32)), bf16=round(gemm(torch.bfloat16, 1024 if not bf16 else 2048, 1 if not bf16 else 4), 1),
                             int8=round(int8_gemm()))
-gflop = 2*macs(a.size)/1e9
+from torchvision.models import densenet121
+gflop = forward_gflop(densenet121(num_classes=1), a.size)
 res['densenet121_gflop_per_film'] = dict(forward=round(gflop, 2), train_step=round(3*gflop, 2))
 best = max(res['limits_gflops'].values())
 print(json.dumps(res), flush=True)
@@ -130,4 +121,9 @@ link = tmp/'score'; (link/'PNEUMONIA').mkdir(parents=True); (link/'NORMAL').mkdi
 for p in paths: (link/p.parent.name/p.name).symlink_to(p)
 wall, _ = run(['pneumo', 'evaluate', model, link, '--out', tmp/'eval'])
 res['evaluate_whole_process'] = dict(films=len(paths), wall_s=round(wall, 1), films_per_s=round(len(paths)/wall, 1), engine=xa.engine.name)
+res['date'] = time.strftime('%Y-%m-%d')
 print(json.dumps(res, indent=1))
+if a.save:
+    kind = 'gpu' if res['machine']['gpu'] else 'cpu-bf16' if bf16 else 'cpu-avx2'
+    out = Path(__file__).parent/'results'/f'{kind}.json'
+    out.parent.mkdir(exist_ok=True); out.write_text(json.dumps(res, indent=1) + '\n'); print(f"saved {out}")

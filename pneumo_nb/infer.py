@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'preprocess', 'OnnxEngine', 'TorchEngine', 'XrayModel', 'load_model', 'engine_speed',
-           'quantize_model', 'score_files']
+           'quantize_model', 'forward_gflop', 'score_files']
 
 # %% ../nbs/03a_infer.ipynb #cb85b713
 import json, time
@@ -211,6 +211,22 @@ def _record_parity(path:Path, info:dict, imgs:list, y:np.ndarray, bs:int) -> dic
     info['engines'] = rec
     (path/'metrics.json').write_text(json.dumps(info, indent=1))
     return rec
+
+# %% ../nbs/03a_infer.ipynb #072954e6
+def forward_gflop(net, # a PyTorch network
+                  size:int) -> float: # input size in pixels
+    "GFLOP of one forward pass of `net` on a size×size film: 2 × the multiply-adds of its convolutions and linear layers."
+    import torch                                                  # only when asked: scoring needs no PyTorch
+    total, hooks = [0], []
+    def count(mod, inp, out):
+        if isinstance(mod, torch.nn.Conv2d): total[0] += out.numel()*mod.in_channels*mod.kernel_size[0]*mod.kernel_size[1]//mod.groups
+        elif isinstance(mod, torch.nn.Linear): total[0] += out.numel()*mod.in_features
+    hooks = [m.register_forward_hook(count) for m in net.modules()]
+    try:
+        with torch.no_grad(): net.eval()(torch.zeros(1, 3, size, size))
+    finally:
+        for h in hooks: h.remove()
+    return 2*total[0]/1e9
 
 # %% ../nbs/03a_infer.ipynb #931faef5
 def _load(path:Path, size:int) -> tuple:
