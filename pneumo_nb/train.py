@@ -8,8 +8,8 @@ __all__ = ['LESSON_RECIPES', 'Recipe', 'CPUBFloat16', 'speed_cbs', 'UnfreezeAt',
            'lesson_model']
 
 # %% ../nbs/03_train.ipynb #3307cd40
-import json, os, re, shutil, socket, time, warnings
-from contextlib import contextmanager, nullcontext
+import io, json, os, re, shutil, socket, time, warnings
+from contextlib import contextmanager, nullcontext, redirect_stdout
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
@@ -278,13 +278,19 @@ def _decoded(df, size, skip_bad, progress):
     return df[df.path.map(lambda p: p in films)], films
 
 # %% ../nbs/03_train.ipynb #42499d5b
+@contextmanager
+def _quiet(learn, progress:bool):
+    "Nothing on screen while fitting unless `progress`: no bars, no table, no 'Better model found' lines."
+    if progress: yield; return
+    with learn.no_bar(), learn.no_logging(), redirect_stdout(io.StringIO()): yield
+
 def _fit(df, films, r:Recipe, folder:Path, budget, start, progress):
     "Train `r` on the decoded films; the learner, its training speed and the budget plan."
     dls = xray_dataloaders(df, films, bs=r.bs, min_scale=r.min_scale, max_lighting=r.max_lighting)
     learn = xray_learner(dls, r.arch, pretrained=r.pretrained, weights=r.weights, head=r.head, drop_stages=r.drop_stages, path=folder)
     fast, r.precision = speed_cbs(r.precision)
     extra, t0, gpu = [*fast, *([Budget(budget, start)] if budget else [])], time.time(), torch.cuda.is_available()
-    with learn.distrib_ctx(sync_bn=gpu, cpu=not gpu), (nullcontext() if progress else learn.no_bar()):   # gloo needs cpu=True
+    with learn.distrib_ctx(sync_bn=gpu, cpu=not gpu), _quiet(learn, progress):   # gloo needs cpu=True
         fit_recipe(learn, r, cbs=extra)
         secs, epochs = time.time() - t0, len(learn.recorder.values)
         logit, y = learn.get_preds(ds_idx=1, act=lambda o: o.float().view(-1))   # gathered over processes
