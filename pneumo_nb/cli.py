@@ -223,10 +223,11 @@ def _data_parsers(sub):
     add_options(s, make_phantoms, skip=('out', 'test_pct', 'pneumonia_pct', 'strength'))
     s.set_defaults(func=data_phantoms)
 
-def _train_parser(sub):
+def _train_parser(sub, full:bool):
+    s = sub.add_parser('train', help='train the recipe and write a model folder (weights, ONNX, split, history, metrics, card)')
+    if not full: return                                                  # its options need fastai: only built for `pneumo train`
     from pneumo_nb.train import train
     from pneumo_nb.model import ARCHS, HEADS
-    s = sub.add_parser('train', help='train the recipe and write a model folder (weights, ONNX, split, history, metrics, card)')
     add_options(s, train, skip=('progress',), positional=('data',),       # train's own options and, delegated, the Recipe's
                 choices=dict(split_how=['random', 'lowest_ids'], arch=list(ARCHS), head=list(HEADS), drop_stages=[0, 1, 2],
                              precision=['auto', 'fp32', 'bf16', 'fp16']))
@@ -275,18 +276,19 @@ def _deploy_parsers(sub):
     s.add_argument('--epochs', type=int, default=8, help='training epochs (default 8)')
     s.set_defaults(func=demo)
 
-def parser() -> argparse.ArgumentParser:
+def parser(command:str|None='train') -> argparse.ArgumentParser: # the subcommand to be run: only `train` needs fastai to list its options
     "The `pneumo` argument parser."
     p = argparse.ArgumentParser(prog='pneumo', description="Pneumonia detection in pediatric chest X-rays: data, training, evaluation, explanations.")
     p.add_argument('--debug', action='store_true', help='show the traceback of an error (or set PNEUMO_DEBUG=1)')
     sub = p.add_subparsers(dest='command', required=True)
-    _data_parsers(sub); _train_parser(sub); _score_parsers(sub); _deploy_parsers(sub)
+    _data_parsers(sub); _train_parser(sub, command == 'train'); _score_parsers(sub); _deploy_parsers(sub)
     return p
 
 # %% ../nbs/90_cli.ipynb #57b338f8
 def main(argv:list|None=None) -> int: # arguments; default: the command line
     "Entry point of the `pneumo` console script: run a subcommand; fixable errors print one line and return 2."
-    args = parser().parse_args(argv)
+    words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith('-')]
+    args = parser(words[0] if words else None).parse_args(argv)
     if argv is None: signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # a kill cleans up like Ctrl+C
     try: return args.func(args) or 0
     except (DataError, ValueError, OSError) as e:

@@ -56,7 +56,7 @@ def _mark(ax, y, p, points, x_of, y_of):
 
 def plot_roc(y:np.ndarray, p:np.ndarray, points:dict|None=None, ax=None, name:str='model'):
     "ROC curve (scikit-learn's display) with its AUC, the chance line and the operating points {name: threshold}."
-    d = RocCurveDisplay.from_predictions(y, p, ax=ax, name=name, plot_chance_level=True)
+    d = RocCurveDisplay.from_predictions(y, p, ax=ax, name=name, plot_chance_level=ax is None or not ax.get_lines())   # once per axes
     _mark(d.ax_, y, p, points, lambda m: 1 - m['specificity'], lambda m: m['sensitivity'])
     d.ax_.set(xlabel='1 - specificity (false alarms)', ylabel='sensitivity', title='ROC curve')
     return d.figure_
