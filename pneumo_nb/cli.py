@@ -36,7 +36,7 @@ def add_options(p:argparse.ArgumentParser, # the (sub)parser
         if name in positional: p.add_argument(name, help=helptext); continue
         if isinstance(default, bool):
             p.add_argument(f"--no-{name.replace('_', '-')}" if default else flag, dest=name, action='store_false' if default else 'store_true',
-                           help=helptext)
+                           help=f"turn off (on by default): {helptext}" if default else helptext)
         else:
             p.add_argument(flag, dest=name, type=_type(d['anno']), default=default, choices=(choices or {}).get(name), required=required,
                            help=f"{helptext} (default {default})" if default is not None else helptext)
