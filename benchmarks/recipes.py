@@ -1,0 +1,48 @@
+"""The recipe ablation as one table: each arm's training (time, epochs, speed), its validation AUC, and its official
+test scores where it was scored (`pneumo evaluate ARM $PNEUMO_DATA/test --log benchmarks/test_log.csv`).
+
+usage: python benchmarks/recipes.py ARM [ARM ...] [--save results/recipes-cpu-avx2.csv]
+ARM: a model folder from `pneumo train` (its eval-test/ is read when present), or the JSON that
+     `seed_baseline.py --out F.json` writes (the seed recipe as a plain PyTorch loop, scored at 0.5).
+"""
+import argparse, json
+from pathlib import Path
+import pandas as pd
+
+RECIPE_KEYS = ('size', 'lr', 'head', 'min_scale', 'max_lighting', 'split_how', 'seed', 'precision')
+
+def model_row(d:Path) -> dict:
+    "One `pneumo train` folder: its recipe, training, validation and (if scored) test figures."
+    m = json.loads((d/'metrics.json').read_text())
+    row = dict(arm=d.name, recipe='pneumo train', **{k: m.get(k) for k in RECIPE_KEYS},
+               train_min=m['train_minutes'], epochs=m['epochs_run'], img_s=m['imgs_per_s'], valid_auc=round(m['valid_auc'], 4))
+    t = d/'eval-test'/'metrics.json'
+    if t.is_file():
+        e = json.loads(t.read_text())
+        at = e['at'][e['threshold_name'].split(' ')[0]]
+        row.update(test_auc=round(e['ranking']['auc'], 4), test_auc_ci='{:.3f}–{:.3f}'.format(*e['ci']['auc']),
+                   threshold=f"{e['threshold']:.3g} (validation)", test_sens=round(at['sensitivity'], 3),
+                   test_spec=round(at['specificity'], 3), test_ece=round(e['calibration']['ece'], 3))
+    return row
+
+def seed_row(f:Path) -> dict:
+    "One run of the seed loop (`seed_baseline.py --out`): it scores test at 0.5 itself."
+    s = json.loads(f.read_text())
+    return dict(arm=f.stem, recipe='seed loop (plain PyTorch)', size=s['size'], lr=1e-4, head='linear', split_how='random',
+                precision='bf16' if s['bf16'] else 'fp32', train_min=s['train_minutes'], epochs=s['epochs'],
+                img_s=s['imgs_per_s'], valid_auc=s['best_val_auc'], test_auc=s.get('test_auc'), threshold='0.5',
+                test_sens=s.get('test_sens'), test_spec=s.get('test_spec'))
+
+def markdown(df:pd.DataFrame) -> str:
+    "The table as Markdown (empty cells for figures an arm does not have)."
+    cells = df.astype(object).where(df.notna(), '')
+    return '\n'.join(['| ' + ' | '.join(df.columns) + ' |', '|' + '---|'*len(df.columns)] +
+                     ['| ' + ' | '.join(map(str, r)) + ' |' for r in cells.itertuples(index=False)])
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('arms', nargs='+', type=Path); ap.add_argument('--save', type=Path)
+    a = ap.parse_args()
+    df = pd.DataFrame([seed_row(p) if p.suffix == '.json' else model_row(p) for p in a.arms])
+    print(markdown(df))
+    if a.save: a.save.parent.mkdir(parents=True, exist_ok=True); df.to_csv(a.save, index=False)
