@@ -3,7 +3,8 @@ test scores where it was scored (`pneumo evaluate ARM $PNEUMO_DATA/test --log be
 
 usage: python benchmarks/recipes.py ARM [ARM ...] [--save results/recipes-cpu-avx2.csv]
 ARM: a model folder from `pneumo train` (its eval-test/ is read when present), or the JSON that
-     `seed_baseline.py --out F.json` writes (the seed recipe as a plain PyTorch loop, scored at 0.5).
+     `seed_baseline.py --out F.json` writes (the seed recipe as a plain PyTorch loop, scored at 0.5); its `epochs`
+     counts validations, the last of which may follow part of an epoch when the time ran out.
 """
 import argparse, json
 from pathlib import Path
