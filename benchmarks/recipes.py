@@ -1,21 +1,23 @@
 """The recipe ablation as one table: each arm's training (time, epochs, speed), its validation AUC, and its official
 test scores where it was scored (`pneumo evaluate ARM $PNEUMO_DATA/test --log benchmarks/test_log.csv`).
 
-usage: python benchmarks/recipes.py ARM [ARM ...] [--save results/recipes-cpu-avx2.csv]
-ARM: a model folder from `pneumo train` (its eval-test/ is read when present), or the JSON that
+usage: python benchmarks/recipes.py ARM [ARM ...] [--recipe ARM=TEXT ...] [--set ARM.KEY=VALUE ...] [--save results/recipes-cpu-avx2.csv]
+ARM: a model folder from `pneumo train` or from a script in benchmarks/ablation/ (name the script with --recipe, and
+     correct what its metrics.json cannot know, such as a patched head, with --set; its eval-test/ is read when present),
+     or the JSON that
      `seed_baseline.py --out F.json` writes (the seed recipe as a plain PyTorch loop, scored at 0.5); its `epochs`
      counts validations, the last of which may follow part of an epoch when the time ran out.
 """
-import argparse, json
+import argparse, json, math
 from pathlib import Path
 import pandas as pd
 
-RECIPE_KEYS = ('size', 'lr', 'head', 'min_scale', 'max_lighting', 'split_how', 'seed', 'precision')
+RECIPE_KEYS = ('size', 'lr', 'final_lr', 'head', 'min_scale', 'max_lighting', 'split_how', 'seed', 'precision')
 
-def model_row(d:Path) -> dict:
+def model_row(d:Path, recipe:str='pneumo train') -> dict:
     "One `pneumo train` folder: its recipe, training, validation and (if scored) test figures."
     m = json.loads((d/'metrics.json').read_text())
-    row = dict(arm=d.name, recipe='pneumo train', **{k: m.get(k) for k in RECIPE_KEYS},
+    row = dict(arm=d.name, recipe=recipe, aug='fastai', **{k: m.get(k) for k in RECIPE_KEYS},
                train_min=m['train_minutes'], epochs=m['epochs_run'], img_s=m['imgs_per_s'], valid_auc=round(m['valid_auc'], 4))
     t = d/'eval-test'/'metrics.json'
     if t.is_file():
@@ -29,7 +31,9 @@ def model_row(d:Path) -> dict:
 def seed_row(f:Path) -> dict:
     "One run of the seed loop (`seed_baseline.py --out`): it scores test at 0.5 itself."
     s = json.loads(f.read_text())
-    return dict(arm=f.stem, recipe='seed loop (plain PyTorch)', size=s['size'], lr=1e-4, head='linear', split_how='random',
+    final_lr = 1e-5 + (1e-4 - 1e-5)*(1 + math.cos(math.pi*s['epochs']/50))/2   # its cosine spans 50 epochs: the lr barely falls
+    return dict(arm=f.stem, recipe='seed loop (plain PyTorch)', size=s['size'], lr=1e-4, final_lr=float(f'{final_lr:.2g}'),
+                head='torchvision', aug='torchvision', split_how='random',
                 precision='bf16' if s['bf16'] else 'fp32', train_min=s['train_minutes'], epochs=s['epochs'],
                 img_s=s['imgs_per_s'], valid_auc=s['best_val_auc'], test_auc=s.get('test_auc'), threshold='0.5',
                 test_sens=s.get('test_sens'), test_spec=s.get('test_spec'))
@@ -43,7 +47,13 @@ def markdown(df:pd.DataFrame) -> str:
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('arms', nargs='+', type=Path); ap.add_argument('--save', type=Path)
+    ap.add_argument('--recipe', action='append', default=[], help="ARM=TEXT: what trained that arm (default 'pneumo train')")
+    ap.add_argument('--set', action='append', default=[], help="ARM.KEY=VALUE: a recipe field the arm's metrics.json gets wrong")
     a = ap.parse_args()
-    df = pd.DataFrame([seed_row(p) if p.suffix == '.json' else model_row(p) for p in a.arms])
+    recipes = dict(r.split('=', 1) for r in a.recipe)
+    df = pd.DataFrame([seed_row(p) if p.suffix == '.json' else model_row(p, recipes.get(p.name, 'pneumo train')) for p in a.arms])
+    for s in a.set:
+        (arm, key), value = s.split('=', 1)[0].rsplit('.', 1), s.split('=', 1)[1]
+        df.loc[df.arm == arm, key] = value
     print(markdown(df))
     if a.save: a.save.parent.mkdir(parents=True, exist_ok=True); df.to_csv(a.save, index=False)

@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['ARCHS', 'HEADS', 'WeightedBCE', 'roc_auc', 'WeightsError', 'get_arch', 'weights_hint', 'load_arch_weights',
-           'pool_head', 'body_cut', 'xray_model', 'pos_weight_of', 'xray_learner', 'cpu_has_bf16', 'pick_precision']
+           'pool_head', 'torchvision_head', 'body_cut', 'xray_model', 'pos_weight_of', 'xray_learner', 'cpu_has_bf16',
+           'pick_precision']
 
 # %% ../nbs/02_model.ipynb #32f02b4a
 from pathlib import Path
@@ -35,7 +36,7 @@ def roc_auc() -> object:
 # %% ../nbs/02_model.ipynb #fdb84e49
 ARCHS = dict(densenet121=models.densenet121, densenet169=models.densenet169, densenet201=models.densenet201,
              resnet18=models.resnet18, resnet34=models.resnet34, resnet50=models.resnet50)
-HEADS = ('fastai', 'avg', 'max')
+HEADS = ('fastai', 'avg', 'max', 'torchvision')
 
 class WeightsError(ValueError):
     "ImageNet weights that cannot be had or do not fit; the message says what to do."
@@ -86,6 +87,11 @@ def pool_head(nf:int, # channels of the body's last feature map
     pooling = dict(max=nn.AdaptiveMaxPool2d, avg=nn.AdaptiveAvgPool2d)[pool](1)
     return nn.Sequential(pooling, nn.Flatten(), nn.BatchNorm1d(nf), nn.Dropout(p), nn.Linear(nf, 1))
 
+def torchvision_head(nf:int, # channels of the body's last feature map
+                    ) -> nn.Sequential:
+    "One-logit head shaped like torchvision's DenseNet classifier: ReLU (not in place), global average pooling, one linear layer."
+    return nn.Sequential(nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(nf, 1))
+
 # %% ../nbs/02_model.ipynb #3b879413
 def body_cut(arch:str, # a name in `ARCHS`
              drop_stages:int=0, # how many of the last stages to leave out: 0, 1 or 2
@@ -114,16 +120,16 @@ class _Torchvision:
 def xray_model(arch:str='densenet121', # a name in `ARCHS`
                pretrained:bool=True, # start from ImageNet weights (downloaded once by torchvision)
                weights:str|Path|None=None, # or a local ImageNet weights file for `arch`
-               head:str='fastai', # 'fastai' (concat pooling, hidden layer), 'avg' or 'max' (`pool_head`)
+               head:str='fastai', # 'fastai' (concat pooling, hidden layer), 'avg' or 'max' (`pool_head`), 'torchvision' (`torchvision_head`)
                drop_stages:int=0, # leave out the body's last 0, 1 or 2 stages (`body_cut`)
               ) -> nn.Sequential:
     "`arch`'s body and a one-logit head, built by fastai's `create_vision_model`."
-    if head not in HEADS: raise ValueError(f"Unknown head {head!r}: use 'fastai', 'avg' or 'max'.")
+    if head not in HEADS: raise ValueError(f"Unknown head {head!r}: use one of {', '.join(HEADS)}.")
     cut = body_cut(arch, drop_stages)
     custom = None
     if head != 'fastai':
         with torch.device('meta'): nf = num_features_model(cut(get_arch(arch)()))
-        custom = pool_head(nf, head)
+        custom = torchvision_head(nf) if head == 'torchvision' else pool_head(nf, head)
     return create_vision_model(_Torchvision(arch, weights), 1, pretrained=weights is not None or pretrained,
                                cut=cut, custom_head=custom)
 
@@ -139,7 +145,7 @@ def xray_learner(dls:DataLoaders, # from `xray_dataloaders`
                  pretrained:bool=True, # start from ImageNet weights (downloaded once by torchvision)
                  weights:str|Path|None=None, # or a local ImageNet weights file for `arch`
                  pos_weight:float|None=None, # loss weight of pneumonia; default: from the training labels
-                 head:str='fastai', # 'fastai', 'avg' or 'max'
+                 head:str='fastai', # one of `HEADS` (see `xray_model`)
                  drop_stages:int=0, # leave out the body's last 0, 1 or 2 stages
                  **kwargs) -> Learner:
     "A fastai `Learner`: `xray_model`, `WeightedBCE`, ROC-AUC and accuracy; the body frozen when pretrained."

@@ -40,7 +40,7 @@ class Recipe:
                  patience:int=5, # epochs without a better validation AUC before stopping
                  pretrained:bool=True, # start from ImageNet weights (downloaded once by torchvision)
                  weights:str|None=None, # a local ImageNet weights file for arch, instead of downloading
-                 head:str='fastai', # fastai: concat pooling + hidden layer; avg or max: that pooling + one linear layer
+                 head:str='fastai', # fastai: concat pooling + hidden layer; avg or max: that pooling + one linear layer; torchvision: ReLU, avg pooling, one linear layer
                  drop_stages:int=0, # leave out the body's last 0, 1 or 2 stages: a feature map 2 or 4 times finer
                  min_scale:float=0.8, # smallest random crop, as a share of the film's area
                  max_lighting:float=0.2, # largest change of brightness and of contrast
@@ -204,7 +204,7 @@ def export_onnx(model:torch.nn.Module, # body `model[0]`, then the head
 
 # %% ../nbs/03_train.ipynb #0cb34567
 _HEADS = dict(fastai='fastai: concat pooling, one hidden layer', avg='global average pooling, one linear layer',
-              max='global max pooling, one linear layer')
+              max='global max pooling, one linear layer', torchvision="ReLU, global average pooling, one linear layer (torchvision's DenseNet classifier)")
 
 def _card_fields(m:dict, sp:pd.DataFrame|None) -> dict:
     "The values the model card template needs, from metrics.json and the split."
