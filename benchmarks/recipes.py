@@ -14,10 +14,10 @@ import pandas as pd
 
 RECIPE_KEYS = ('size', 'lr', 'final_lr', 'head', 'min_scale', 'max_lighting', 'split_how', 'seed', 'precision')
 
-def model_row(d:Path, recipe:str='pneumo train') -> dict:
+def model_row(d:Path) -> dict:
     "One `pneumo train` folder: its recipe, training, validation and (if scored) test figures."
     m = json.loads((d/'metrics.json').read_text())
-    row = dict(arm=d.name, recipe=recipe, aug='fastai', **{k: m.get(k) for k in RECIPE_KEYS},
+    row = dict(arm=d.name, recipe='pneumo train', aug='fastai', **{k: m.get(k) for k in RECIPE_KEYS},
                train_min=m['train_minutes'], epochs=m['epochs_run'], img_s=m['imgs_per_s'], valid_auc=round(m['valid_auc'], 4))
     t = d/'eval-test'/'metrics.json'
     if t.is_file():
@@ -47,13 +47,15 @@ def markdown(df:pd.DataFrame) -> str:
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('arms', nargs='+', type=Path); ap.add_argument('--save', type=Path)
-    ap.add_argument('--recipe', action='append', default=[], help="ARM=TEXT: what trained that arm (default 'pneumo train')")
+    ap.add_argument('--recipe', action='append', default=[], help="ARM=TEXT: what trained that arm (default 'pneumo train', or the seed loop)")
     ap.add_argument('--set', action='append', default=[], help="ARM.KEY=VALUE: a recipe field the arm's metrics.json gets wrong")
     a = ap.parse_args()
     recipes = dict(r.split('=', 1) for r in a.recipe)
-    df = pd.DataFrame([seed_row(p) if p.suffix == '.json' else model_row(p, recipes.get(p.name, 'pneumo train')) for p in a.arms])
+    df = pd.DataFrame([seed_row(p) if p.suffix == '.json' else model_row(p) for p in a.arms])
+    for arm, text in recipes.items(): df.loc[df.arm == arm, 'recipe'] = text
     for s in a.set:
         (arm, key), value = s.split('=', 1)[0].rsplit('.', 1), s.split('=', 1)[1]
-        df.loc[df.arm == arm, key] = value
+        df[key] = df[key].astype(object)
+        df.loc[df.arm == arm, key] = float(value) if value.replace('.', '', 1).isdigit() else value
     print(markdown(df))
     if a.save: a.save.parent.mkdir(parents=True, exist_ok=True); df.to_csv(a.save, index=False)
