@@ -129,7 +129,7 @@ class Budget(Callback):
                  reserve:float|None=None): # seconds kept for the work after training; default a tenth of the budget, at most 60
         store_attr()
         if reserve is None: self.reserve = min(60., seconds/10)
-    def before_fit(self): self.most, self.total, self.plan, self.t_valid = self.n_epoch, None, [], None
+    def before_fit(self): self.most, self.total, self.plan, self.t_valid, self.cut = self.n_epoch, None, [], None, False
     def before_epoch(self):
         if self.total is not None and self.train_iter >= self.total: raise CancelFitException()   # every callback closed the last epoch
     def before_train(self):
@@ -138,13 +138,16 @@ class Budget(Callback):
     def before_batch(self):
         if not self.training: return
         if self.train_iter >= self.total: self._replan()                     # one more look at the clock before cutting short
-        if self.train_iter >= self.total: raise CancelTrainException()      # the shorter last epoch goes on to validation
+        if self.train_iter >= self.total: self.cut = True; raise CancelTrainException()   # the shorter last epoch goes on to validation
         self.learn.pct_train = self.train_iter/self.total                    # so the cosine ends where the plan ends
     def after_batch(self):
         if not self.training: return
         if self.iter == 1: self.t1 = time.time()                             # timed from the third batch on: the first ones warm up
         self.t_batch = (time.time() - self.t1)/(self.iter - 1) if self.iter >= 2 else (time.time() - self.t0)/(self.iter + 1)
         if self.epoch == 0 and self.iter == min(10, self.n_train - 1): self._replan()
+    def after_train(self):                                                   # runs before the Recorder's (order 50):
+        if self.cut: self.recorder.cancel_train = False                      # a cut epoch was trained, so it keeps its train loss and
+        self.cut = False                                                     # every row keeps its columns for the best-model tracker
     def before_validate(self): self.tv = time.time()
     def after_epoch(self): self.t_valid = time.time() - self.tv; self._replan()
     def _replan(self):
