@@ -1,7 +1,7 @@
 """The recipe ablation as one table: each arm's training (time, epochs, speed), its validation AUC, and its official
 test scores where it was scored (`pneumo evaluate ARM $PNEUMO_DATA/test --log benchmarks/test_log.csv`).
 
-usage: python benchmarks/recipes.py ARM [ARM ...] [--recipe ARM=TEXT ...] [--set ARM.KEY=VALUE ...] [--save results/recipes-cpu-avx2.csv]
+usage: python benchmarks/recipes.py ARM [ARM ...] [--recipe ARM=TEXT ...] [--set ARM.KEY=VALUE ...] [--save results/recipes-cpu-avx2.csv [--append]]
 ARM: a model folder from `pneumo train` or from a script in benchmarks/ablation/ (name the script with --recipe, and
      correct what its metrics.json cannot know, such as a patched head, with --set; its eval-test/ is read when present),
      or the JSON that
@@ -47,6 +47,7 @@ def markdown(df:pd.DataFrame) -> str:
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('arms', nargs='+', type=Path); ap.add_argument('--save', type=Path)
+    ap.add_argument('--append', action='store_true', help="add these arms to the table already saved (replacing rows of the same name)")
     ap.add_argument('--recipe', action='append', default=[], help="ARM=TEXT: what trained that arm (default 'pneumo train', or the seed loop)")
     ap.add_argument('--set', action='append', default=[], help="ARM.KEY=VALUE: a recipe field the arm's metrics.json gets wrong")
     a = ap.parse_args()
@@ -57,5 +58,8 @@ if __name__ == '__main__':
         (arm, key), value = s.split('=', 1)[0].rsplit('.', 1), s.split('=', 1)[1]
         df[key] = df[key].astype(object)
         df.loc[df.arm == arm, key] = float(value) if value.replace('.', '', 1).isdigit() else value
+    if a.append and a.save and a.save.is_file():
+        old = pd.read_csv(a.save)
+        df = pd.concat([old[~old.arm.isin(df.arm)], df], ignore_index=True)
     print(markdown(df))
     if a.save: a.save.parent.mkdir(parents=True, exist_ok=True); df.to_csv(a.save, index=False)
