@@ -1,6 +1,7 @@
 """Arm N of the recipe ablation: every part of the seed loop that differs, inside `pneumo train`: its head (arm L), its
-learning rate of 1e-4 throughout (arm J) and its torchvision-style augmentation (arm K). Options for further arms: `--seed S`, and `--wd-bn-bias` (weight decay on batch-norm and bias parameters too, as torch's AdamW does
-in the seed loop; fastai leaves them out), and `--torch-adam` (torch AdamW's moments, as arm F). Arm O is N with both.
+learning rate of 1e-4 throughout (arm J) and its torchvision-style augmentation (arm K). Options: `--seed S`;
+`--wd-bn-bias`, weight decay on batch-norm and bias parameters too, as torch's AdamW does in the seed loop (fastai leaves
+them out); `--torch-adam`, torch AdamW's moments (as arm F). Arm O is N with both.
 usage: OMP_NUM_THREADS=1 python arm_N_seed_parts.py $PNEUMO_DATA OUT [--seed S] [--wd-bn-bias] [--torch-adam]"""
 import sys
 from functools import partial
