@@ -4,9 +4,9 @@ test scores where it was scored (`pneumo evaluate ARM $PNEUMO_DATA/test --log be
 usage: python benchmarks/recipes.py ARM [ARM ...] [--recipe ARM=TEXT ...] [--set ARM.KEY=VALUE ...] [--save results/recipes-cpu-avx2.csv [--append]]
 ARM: a model folder from `pneumo train` or from a script in benchmarks/ablation/ (name the script with --recipe, and
      correct what its metrics.json cannot know, such as a patched head, with --set; its eval-test/ is read when present),
-     or the JSON that
-     `seed_baseline.py --out F.json` writes (the seed recipe as a plain PyTorch loop, scored at 0.5); its `epochs`
-     counts validations, the last of which may follow part of an epoch when the time ran out.
+     or the JSON that `seed_baseline.py --out F.json` (or `ablation/arm_P_loop_pneumo_data.py`) writes: the seed
+     recipe as a plain PyTorch loop, scored at 0.5; its `epochs` counts validations, the last of which may follow part
+     of an epoch when the time ran out.
 """
 import argparse, json, math
 from pathlib import Path

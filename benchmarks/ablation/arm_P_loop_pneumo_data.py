@@ -7,7 +7,7 @@ Scores test at 0.5 itself, like the seed loop, and writes a JSON that `recipes.p
 usage: OMP_NUM_THREADS=1 python arm_P_loop_pneumo_data.py $PNEUMO_DATA OUT.json [--seed S] [--minutes 30] [--limit N]"""
 import argparse, json, tempfile, time
 from pathlib import Path
-import numpy as np, torch, torch.nn as nn
+import torch, torch.nn as nn
 from sklearn.metrics import roc_auc_score
 from torchvision.models import densenet121
 from fastai.vision.all import set_seed
