@@ -1,65 +1,169 @@
-"""The recipe ablation as one table: each arm's training (time, epochs, speed), its validation AUC, and its official
-test scores where it was scored (`pneumo evaluate ARM $PNEUMO_DATA/test --log benchmarks/test_log.csv`).
+"""The recipe experiments: every arm of `benchmarks/arms.toml` run from the manifest, scored, logged and tabled.
 
-usage: python benchmarks/recipes.py ARM [ARM ...] [--recipe ARM=TEXT ...] [--set ARM.KEY=VALUE ...] [--save results/recipes-cpu-avx2.csv [--append]]
-ARM: a model folder from `pneumo train` or from a script in benchmarks/ablation/ (name the script with --recipe, and
-     correct what its metrics.json cannot know, such as a patched head, with --set; its eval-test/ is read when present),
-     or the JSON that `seed_baseline.py --out F.json` (or `ablation/arm_P_loop_pneumo_data.py`) writes: the seed
-     recipe as a plain PyTorch loop, scored at 0.5; its `epochs` counts validations, the last of which may follow part
-     of an epoch when the time ran out.
+usage:
+  python benchmarks/recipes.py list
+  python benchmarks/recipes.py run ARM [ARM ...] [--data DIR] [--runs runs] [--parallel 2 | --core K] [--results CSV] [--log CSV] [--set KEY=VALUE]
+  python benchmarks/recipes.py table [--results CSV] [--groups [--save CSV]]
+  python benchmarks/recipes.py check [--data PHANTOMS]
+
+`run` trains each arm as the manifest says (one core each; `--parallel 2` runs two at a time, one a core), scores the
+official test set once (pneumo arms with `pneumo evaluate --log`; baseline arms score it themselves and are logged here),
+and adds a row per arm to the results table as soon as the arm is done. `--core K` pins the runs to core K (several runners
+can share a machine, one a core). `--set` overrides an argument of every arm run (`--set size=32`), for quick
+trials: such runs are not logged. `table --groups` summarises arms that differ only in their seed (`<name>-s<seed>`):
+mean and spread of test AUC, and the AUC of their probabilities averaged (a seed ensemble). `check` builds every arm's
+command and runs two of them (one of each runner) for a few batches on a phantom set: what CI runs, so the manifest
+cannot rot.
 """
-import argparse, json, math
+import argparse, json, os, queue, re, shutil, subprocess, sys, tempfile, time, tomllib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-import pandas as pd
+import numpy as np, pandas as pd
 
-RECIPE_KEYS = ('size', 'lr', 'final_lr', 'head', 'min_scale', 'max_lighting', 'split_how', 'seed', 'precision')
+HERE = Path(__file__).resolve().parent
+ARMS = tomllib.loads((HERE/'arms.toml').read_text())
 
-def model_row(d:Path) -> dict:
-    "One `pneumo train` folder: its recipe, training, validation and (if scored) test figures."
-    m = json.loads((d/'metrics.json').read_text())
-    row = dict(arm=d.name, recipe='pneumo train', aug='fastai', **{k: m.get(k) for k in RECIPE_KEYS},
-               train_min=m['train_minutes'], epochs=m['epochs_run'], img_s=m['imgs_per_s'], valid_auc=round(m['valid_auc'], 4))
-    t = d/'eval-test'/'metrics.json'
-    if t.is_file():
-        e = json.loads(t.read_text())
-        at = e['at'][e['threshold_name'].split(' ')[0]]
-        row.update(test_auc=round(e['ranking']['auc'], 4), test_auc_ci='{:.3f}–{:.3f}'.format(*e['ci']['auc']),
-                   threshold=f"{e['threshold']:.3g} (validation)", test_sens=round(at['sensitivity'], 3),
-                   test_spec=round(at['specificity'], 3), test_ece=round(e['calibration']['ece'], 3))
+def cpu_kind() -> str:
+    "'avx512-bf16' when the CPU has bf16 units, else 'avx2' (the two kinds of machine these runs met)."
+    flags = Path('/proc/cpuinfo').read_text() if Path('/proc/cpuinfo').exists() else ''
+    return 'avx512-bf16' if re.search(r'\b(avx512_bf16|amx_bf16)\b', flags) else 'avx2'
+
+def flags(args:dict) -> list:
+    "Command-line flags from an arm's arguments: `key = true` is a switch, anything else `--key value`."
+    out = []
+    for k, v in args.items():
+        if v is True: out.append('--' + k.replace('_', '-'))
+        elif v is not False: out += ['--' + k.replace('_', '-'), str(v)]
+    return out
+
+def command(arm:str, data:str, runs:Path, overrides:dict|None=None) -> list:
+    "The command that trains `arm` (and, for a baseline arm, scores test/)."
+    spec = ARMS[arm]
+    args = {**spec['args'], **(overrides or {})}
+    if 'split_from' in spec: args['split'] = str(runs/spec['split_from']/'split.csv')
+    if spec['runner'] == 'baseline': return [sys.executable, str(HERE/'baseline.py'), data, *flags(args), '--out', str(runs/f'{arm}.json')]
+    return ['pneumo', 'train', data, '--out', str(runs/arm), *flags(args)]
+
+def shown(cmd:list, data:str, runs:Path) -> str:
+    "A command as the log keeps it: the data as $PNEUMO_DATA, the repo's files relative to it, no path of this machine."
+    s = ' '.join(Path(c).name if c == sys.executable else c for c in cmd)
+    return s.replace(str(HERE.parent) + '/', '').replace(data, '$PNEUMO_DATA').replace(str(runs) + '/', 'runs/')
+
+def run_one(arm:str, a, core:int|None) -> dict:
+    "Train and score one arm; return its row of the results table."
+    runs, spec = Path(a.runs).resolve(), ARMS[arm]
+    if 'split_from' in spec and not (runs/spec['split_from']/'split.csv').is_file(): run_one(spec['split_from'], a, core)
+    env = dict(os.environ, OMP_NUM_THREADS=str(spec.get('cores', 1)))
+    pin = ['taskset', '-c', str(core)] if core is not None and spec.get('cores', 1) == 1 and shutil.which('taskset') else []
+    cmd, t0 = command(arm, a.data, runs, a.overrides), time.time()
+    print(f"[{arm}] {shown(cmd, a.data, runs)}", flush=True)
+    r = subprocess.run(pin + cmd, env=env, capture_output=True, text=True)
+    (runs/f'{arm}.log').write_text(r.stdout + r.stderr)
+    if r.returncode: raise SystemExit(f"[{arm}] failed (exit {r.returncode}); see {runs/f'{arm}.log'}")
+    rerun = f"python benchmarks/recipes.py run {arm}"
+    if spec['runner'] == 'baseline':
+        res = json.loads((runs/f'{arm}.json').read_text())
+        row = dict(arm=arm, runner='baseline', precision='bf16' if res['bf16'] else 'fp32', size=res['size'], seed=res['seed'],
+                   train_min=res['train_minutes'], epochs=res['epochs'], img_s=res['imgs_per_s'], valid_auc=res['best_val_auc'],
+                   test_auc=res.get('test_auc'), threshold='0.5', test_sens=res.get('test_sens'), test_spec=res.get('test_spec'))
+        if a.log and not a.overrides and 'test_auc' in res:
+            from pneumo_nb.evaluate import append_log
+            append_log(a.log, rerun, model=arm, data='test', n=res['n_test'], auc=res['test_auc'], threshold='0.5',
+                       sensitivity=res['test_sens'], specificity=res['test_spec'])
+    else:
+        ev = ['pneumo', 'evaluate', str(runs/arm), str(Path(a.data)/'test'), *(['--log', a.log, '--log-command', rerun] if a.log and not a.overrides else [])]
+        e = subprocess.run(ev, env=env, capture_output=True, text=True)
+        (runs/f'{arm}.log').write_text(r.stdout + r.stderr + e.stdout + e.stderr)
+        if e.returncode not in (0, 1): raise SystemExit(f"[{arm}] scoring failed; see {runs/f'{arm}.log'}")
+        m, t = (json.loads(f.read_text()) for f in (runs/arm/'metrics.json', runs/arm/'eval-test'/'report.json'))
+        at = t['at'][t['threshold_name'].split(' ')[0]]
+        row = dict(arm=arm, runner='pneumo', precision=m['precision'], size=m['size'], seed=m['seed'], train_min=m['train_minutes'],
+                   epochs=m['epochs_run'], img_s=m['imgs_per_s'], valid_auc=round(m['valid_auc'], 4), test_auc=round(t['ranking']['auc'], 4),
+                   threshold=f"{t['threshold']:.3g} (validation)", test_sens=round(at['sensitivity'], 4), test_spec=round(at['specificity'], 4))
+    print(f"[{arm}] {time.time() - t0:.0f} s: validation AUC {row['valid_auc']}, test AUC {row['test_auc']}", flush=True)
+    row = dict(row, what=spec['what'], command=rerun, cpu=cpu_kind())
+    if not a.overrides: add_result(Path(a.results), row)
     return row
 
-def seed_row(f:Path) -> dict:
-    "One run of the seed loop (`seed_baseline.py --out`): it scores test at 0.5 itself."
-    s = json.loads(f.read_text())
-    final_lr = 1e-5 + (1e-4 - 1e-5)*(1 + math.cos(math.pi*s['epochs']/50))/2   # its cosine spans 50 epochs: the lr barely falls
-    return dict(arm=f.stem, recipe='seed loop (plain PyTorch)', size=s['size'], lr=1e-4, final_lr=float(f'{final_lr:.2g}'),
-                head='torchvision', aug='torchvision', split_how='random',
-                precision='bf16' if s['bf16'] else 'fp32', train_min=s['train_minutes'], epochs=s['epochs'],
-                img_s=s['imgs_per_s'], valid_auc=s['best_val_auc'], test_auc=s.get('test_auc'), threshold='0.5',
-                test_sens=s.get('test_sens'), test_spec=s.get('test_spec'))
+def add_result(results:Path, row:dict):
+    "Replace or add one arm's row in the results table, under a lock (several runners may share it)."
+    from pneumo_nb.core import claim, write_table
+    results.parent.mkdir(parents=True, exist_ok=True)
+    with claim(results):
+        old = pd.read_csv(results) if results.is_file() else pd.DataFrame(columns=['arm'])
+        write_table(pd.concat([old[old.arm != row['arm']], pd.DataFrame([row])], ignore_index=True), results)
+
+def test_probabilities(arm:str, runs:Path) -> tuple:
+    "An arm's test probabilities and labels, in a fixed order of the films."
+    if ARMS[arm]['runner'] == 'baseline':
+        r = json.loads((runs/f'{arm}.json').read_text())
+        return np.array(r['test_probabilities']), np.array(r['test_labels'])
+    p = pd.read_csv(runs/arm/'eval-test'/'predictions.csv').sort_values('path')
+    return p.probability.values, (p.label == 'PNEUMONIA').astype(int).values
+
+def groups(df:pd.DataFrame, runs:Path|None) -> pd.DataFrame:
+    "Arms that differ only in their seed (`<name>-s<seed>`): seeds, mean and spread of test AUC, and the seed ensemble's AUC."
+    from sklearn.metrics import roc_auc_score
+    df = df.assign(group=df.arm.str.replace(r'-s\d+$', '', regex=True))
+    out = []
+    for g, d in df[df.arm.str.contains(r'-s\d+$')].groupby('group', sort=False):
+        row = dict(group=g, seeds=len(d), epochs=round(d.epochs.mean(), 1), valid_auc=round(d.valid_auc.mean(), 4),
+                   test_auc_mean=round(d.test_auc.mean(), 4), test_auc_sd=round(d.test_auc.std(ddof=1), 4),
+                   test_auc_min=d.test_auc.min(), test_auc_max=d.test_auc.max())
+        if runs is not None and all(((runs/a/'eval-test') if ARMS[a]['runner'] == 'pneumo' else runs/f'{a}.json').exists() for a in d.arm):
+            ps = [test_probabilities(a, runs) for a in d.arm]
+            row['ensemble_test_auc'] = round(roc_auc_score(ps[0][1], np.mean([p for p, _ in ps], 0)), 4)
+        out.append(row)
+    return pd.DataFrame(out)
 
 def markdown(df:pd.DataFrame) -> str:
-    "The table as Markdown (empty cells for figures an arm does not have)."
     cells = df.astype(object).where(df.notna(), '')
     return '\n'.join(['| ' + ' | '.join(df.columns) + ' |', '|' + '---|'*len(df.columns)] +
                      ['| ' + ' | '.join(map(str, r)) + ' |' for r in cells.itertuples(index=False)])
 
+def check(a):
+    "Every arm's command builds from the manifest; one arm of each runner trains briefly on phantoms."
+    runs = Path(tempfile.mkdtemp())
+    for arm in ARMS: command(arm, a.data, runs)
+    tiny = dict(size=32, epochs=1, limit=64)
+    a.overrides, a.runs, a.log = {**tiny, 'no_int8': True}, str(runs), None
+    rows = [run_one('B', a, None)]
+    a.overrides = {**tiny, 'minutes': 0.3}
+    rows.append(run_one('A', a, None))
+    shutil.rmtree(runs)
+    print(f"{len(ARMS)} arms build; B and A ran on phantoms: test AUC {rows[0]['test_auc']} and {rows[1]['test_auc']}")
+
 if __name__ == '__main__':
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('arms', nargs='+', type=Path); ap.add_argument('--save', type=Path)
-    ap.add_argument('--append', action='store_true', help="add these arms to the table already saved (replacing rows of the same name)")
-    ap.add_argument('--recipe', action='append', default=[], help="ARM=TEXT: what trained that arm (default 'pneumo train', or the seed loop)")
-    ap.add_argument('--set', action='append', default=[], help="ARM.KEY=VALUE: a recipe field the arm's metrics.json gets wrong")
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    ap.add_argument('what', choices=['list', 'run', 'table', 'check']); ap.add_argument('arms', nargs='*')
+    ap.add_argument('--data', default=os.environ.get('PNEUMO_DATA')); ap.add_argument('--runs', default='runs')
+    ap.add_argument('--parallel', type=int, default=1); ap.add_argument('--core', type=int, help='pin every run to this core')
+    ap.add_argument('--log', default=str(HERE/'test_log.csv'))
+    ap.add_argument('--results', default=str(HERE/'results'/f'recipes-{cpu_kind()}.csv'))
+    ap.add_argument('--set', action='append', default=[], help='KEY=VALUE: override an argument of every arm run (not logged)')
+    ap.add_argument('--groups', action='store_true', help='with table: the seed groups')
+    ap.add_argument('--save', help='with table --groups: write the seed groups to this CSV')
     a = ap.parse_args()
-    recipes = dict(r.split('=', 1) for r in a.recipe)
-    df = pd.DataFrame([seed_row(p) if p.suffix == '.json' else model_row(p) for p in a.arms])
-    for arm, text in recipes.items(): df.loc[df.arm == arm, 'recipe'] = text
-    for s in a.set:
-        (arm, key), value = s.split('=', 1)[0].rsplit('.', 1), s.split('=', 1)[1]
-        df[key] = df[key].astype(object)
-        df.loc[df.arm == arm, key] = float(value) if value.replace('.', '', 1).isdigit() else value
-    if a.append and a.save and a.save.is_file():
-        old = pd.read_csv(a.save)
-        df = pd.concat([old[~old.arm.isin(df.arm)], df], ignore_index=True)
-    print(markdown(df))
-    if a.save: a.save.parent.mkdir(parents=True, exist_ok=True); df.to_csv(a.save, index=False)
+    a.overrides = {k: (True if v == 'true' else v) for k, v in (s.split('=', 1) for s in a.set)}
+    if a.what == 'list':
+        for arm, spec in ARMS.items(): print(f"{arm:>14} {spec['runner']:>8}: {spec['what']}")
+    elif a.what == 'check': check(a)
+    elif a.what == 'table':
+        df = pd.read_csv(a.results)
+        out = groups(df, Path(a.runs)) if a.groups else df.drop(columns=['what', 'command'])
+        if a.groups and a.save:
+            from pneumo_nb.core import write_table
+            write_table(out, a.save)
+        print(markdown(out))
+    else:
+        if not a.data: sys.exit("Pass --data DIR or set PNEUMO_DATA.")
+        if bad := [x for x in a.arms if x not in ARMS]: sys.exit(f"Not in benchmarks/arms.toml: {', '.join(bad)}")
+        Path(a.runs).mkdir(parents=True, exist_ok=True)
+        cores = queue.Queue()
+        for c in range(a.parallel): cores.put(c if a.parallel > 1 else a.core)
+        def on_a_free_core(arm):
+            core = cores.get()
+            try: return run_one(arm, a, core)
+            finally: cores.put(core)
+        with ThreadPoolExecutor(a.parallel) as pool: rows = list(pool.map(on_a_free_core, a.arms))
+        print(markdown(pd.DataFrame(rows).drop(columns=['what', 'command'])))

@@ -1,10 +1,10 @@
 """How fast is pneumo_nb on this machine, next to plain PyTorch and next to what the hardware allows? One run, one machine.
 
-usage: python benchmarks/speed.py [DATA] [--size 224] [--limit 320] [--n 192] [--seed-script PATH] [--skip-train] [--save]
+usage: python benchmarks/speed.py [DATA] [--size 224] [--limit 320] [--n 192] [--skip-train] [--save]
 
 DATA is the Kaggle folder (default $PNEUMO_DATA). It prints, for this machine:
 - the matrix units' measured limits: fp32, bf16 and int8 matrix products on all cores;
-- training: the seed recipe as a plain PyTorch loop (`--seed-script`) against `pneumo train`, DenseNet-121 from scratch at
+- training: the plain PyTorch baseline (`benchmarks/baseline.py`) against `pneumo train`, DenseNet-121 from scratch at
   the same size, one epoch on the same `--limit` training films, each as a whole process: images/s and the ratio;
 - scoring `--n` training films: a plain fp32 loop (PIL, torchvision transforms, NCHW, no_grad) against `score_files` with
   each engine (films/s, ratio, largest probability difference, AUC difference), heatmaps/s, and `pneumo evaluate` as a whole process;
@@ -23,7 +23,7 @@ ap.add_argument('data', nargs='?', default=os.environ.get('PNEUMO_DATA'))
 ap.add_argument('--size', type=int, default=224)
 ap.add_argument('--limit', type=int, default=320, help='training films for each training run')
 ap.add_argument('--n', type=int, default=192, help='films to score')
-ap.add_argument('--seed-script', default=None, help='the seed recipe as a plain PyTorch script (seed_baseline.py)')
+ap.add_argument('--no-baseline', action='store_true', help='do not time the plain PyTorch baseline')
 ap.add_argument('--skip-train', action='store_true', help='score only (needs --model)')
 ap.add_argument('--model', help='a model folder to score with (default: the one this run trains)')
 ap.add_argument('--save', action='store_true', help='also write the results to benchmarks/results/<cpu kind>.json')
@@ -31,7 +31,8 @@ a = ap.parse_args()
 if not a.data: sys.exit("Pass the data folder (or set PNEUMO_DATA).")
 from pneumo_nb.data import find_data_root, find_images, load_xray
 from pneumo_nb.model import cpu_has_bf16, pick_precision
-from pneumo_nb.infer import load_model, score_files, engine_speed, preprocess, forward_gflop
+from pneumo_nb.infer import load_model, score_files, forward_gflop
+from pneumo_nb.folder import ModelFolder
 from pneumo_nb.gradcam import explain
 root, tmp, res = find_data_root(a.data), Path(tempfile.mkdtemp()), {}
 
@@ -78,17 +79,17 @@ def run(cmd):
 
 model = Path(a.model) if a.model else tmp/'ours'
 if not a.skip_train:
-    if a.seed_script:
-        wall, _ = run([sys.executable, a.seed_script, root, '--size', a.size, '--epochs', 1, '--minutes', 60, '--limit', a.limit, '--out', tmp/'seed.json'])
-        seed = json.loads((tmp/'seed.json').read_text())
-        res['train_seed'] = dict(imgs_per_s=seed['imgs_per_s'], wall_s=round(wall))
+    if not a.no_baseline:
+        wall, _ = run([sys.executable, Path(__file__).parent/'baseline.py', root, '--size', a.size, '--epochs', 1, '--minutes', 60, '--limit', a.limit, '--out', tmp/'baseline.json'])
+        base = json.loads((tmp/'baseline.json').read_text())
+        res['train_baseline'] = dict(imgs_per_s=base['imgs_per_s'], wall_s=round(wall))
     wall, _ = run(['pneumo', 'train', root, '--out', model, '--size', a.size, '--epochs', 1, '--limit', a.limit, '--no-pretrained'])
     m = json.loads((model/'metrics.json').read_text())
     res['train_pneumo'] = dict(imgs_per_s=m['imgs_per_s'], precision=m['precision'], wall_s=round(wall), whole_process_imgs_per_s=round(m['n_train']/wall, 2))
     res['train_share_of_limit'] = round(m['imgs_per_s']*3*gflop/best, 3)
-    if 'train_seed' in res:
-        res['train_ratio'] = round(m['imgs_per_s']/res['train_seed']['imgs_per_s'], 2)
-        res['train_ratio_whole_process'] = round(res['train_seed']['wall_s']/wall, 2)
+    if 'train_baseline' in res:
+        res['train_ratio'] = round(m['imgs_per_s']/res['train_baseline']['imgs_per_s'], 2)
+        res['train_ratio_whole_process'] = round(res['train_baseline']['wall_s']/wall, 2)
     print(json.dumps({k: v for k, v in res.items() if k.startswith('train')}), flush=True)
 
 files = find_images(root/'train')[0].sample(a.n, random_state=0)
@@ -104,7 +105,7 @@ plain_s = time.time() - t
 plain = torch.cat(plain).numpy()
 res['score_plain_fp32'] = dict(films_per_s=round(len(paths)/plain_s, 1), share_of_limit=round(len(paths)/plain_s*gflop/best, 3))
 raw = lambda xm, p: 1/(1 + np.exp(-(np.log(p/(1 - p)) - (xm.calibration or {}).get('b', 0))/(xm.calibration or {}).get('a', 1)))
-engines = ['torch', 'onnx'] + (['onnx-int8'] if (model/'model.int8.onnx').exists() else [])
+engines = ['torch', 'onnx'] + (['onnx-int8'] if ModelFolder(model).int8.exists() else [])
 for e in engines:
     xe = load_model(model, engine=e)
     score_files(xe, paths[:32], progress=False)                                   # warm-up
@@ -124,6 +125,6 @@ res['evaluate_whole_process'] = dict(films=len(paths), wall_s=round(wall, 1), fi
 res['date'] = time.strftime('%Y-%m-%d')
 print(json.dumps(res, indent=1))
 if a.save:
-    kind = 'gpu' if res['machine']['gpu'] else 'cpu-bf16' if bf16 else 'cpu-avx2'
-    out = Path(__file__).parent/'results'/f'{kind}.json'
+    kind = 'gpu' if res['machine']['gpu'] else 'avx512-bf16' if bf16 else 'avx2'
+    out = Path(__file__).parent/'results'/f'speed-{kind}.json'
     out.parent.mkdir(exist_ok=True); out.write_text(json.dumps(res, indent=1) + '\n'); print(f"saved {out}")

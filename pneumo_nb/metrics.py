@@ -4,18 +4,13 @@
 
 # %% auto #0
 __all__ = ['binary_metrics', 'ranking_metrics', 'choose_thresholds', 'plot_roc', 'plot_pr', 'plot_confusion', 'bootstrap_ci',
-           'calibration', 'fit_platt', 'platt', 'plot_calibration']
+           'calibration', 'fit_platt', 'platt', 'plot_calibration', 'fit_reference', 'feature_distance']
 
-# %% ../nbs/02a_metrics.ipynb #f54ec11e
+# %% ../nbs/02a_metrics.ipynb #03480c4d
 import numpy as np, pandas as pd
 import matplotlib.pyplot as plt
-from sklearn.metrics import (roc_auc_score, roc_curve, average_precision_score, confusion_matrix, brier_score_loss,
-                             RocCurveDisplay, PrecisionRecallDisplay, ConfusionMatrixDisplay)
-from sklearn.calibration import calibration_curve, CalibrationDisplay
-from sklearn.linear_model import LogisticRegression
-from scipy.stats import rankdata
 
-# %% ../nbs/02a_metrics.ipynb #7b51f9d1
+# %% ../nbs/02a_metrics.ipynb #c0df2c5c
 def _ratio(a, b): return float(a/b) if b else float('nan')
 
 def binary_metrics(y:np.ndarray, # true labels, 1 = pneumonia
@@ -23,30 +18,33 @@ def binary_metrics(y:np.ndarray, # true labels, 1 = pneumonia
                    threshold:float=0.5, # call pneumonia when p >= threshold
                   ) -> dict:
     "Confusion counts and the metrics derived from them, at one threshold."
+    from sklearn.metrics import confusion_matrix
     y, pred = np.asarray(y).astype(int), (np.asarray(p) >= threshold).astype(int)
     tn, fp, fn, tp = (int(v) for v in confusion_matrix(y, pred, labels=[0, 1]).ravel())
     return dict(threshold=float(threshold), n=len(y), tp=tp, fn=fn, fp=fp, tn=tn, accuracy=_ratio(tp + tn, len(y)),
                 sensitivity=_ratio(tp, tp + fn), specificity=_ratio(tn, tn + fp), ppv=_ratio(tp, tp + fp),
                 npv=_ratio(tn, tn + fn), f1=_ratio(2*tp, 2*tp + fp + fn))
 
-# %% ../nbs/02a_metrics.ipynb #603017fb
+# %% ../nbs/02a_metrics.ipynb #1885695a
 def ranking_metrics(y:np.ndarray, p:np.ndarray) -> dict:
     "ROC-AUC and average precision (need both classes)."
+    from sklearn.metrics import roc_auc_score, average_precision_score
     return dict(auc=float(roc_auc_score(y, p)), average_precision=float(average_precision_score(y, p)))
 
-# %% ../nbs/02a_metrics.ipynb #a855abcf
+# %% ../nbs/02a_metrics.ipynb #84a92a59
 def choose_thresholds(y:np.ndarray, # true labels, 1 = pneumonia
                       p:np.ndarray, # predicted probabilities of pneumonia
                       min_sens:float=0.95, # sensitivity the screening threshold must keep
                      ) -> dict:
     "Youden's J threshold and the highest threshold with sensitivity >= `min_sens`, with their sensitivity and specificity."
+    from sklearn.metrics import roc_curve
     fpr, tpr, thr = roc_curve(y, p, drop_intermediate=False)
     thr = np.minimum(thr, 1.0)                # roc_curve's first threshold is +inf
     j, s = int(np.argmax(tpr - fpr)), int(np.argmax(tpr >= min_sens))
     pt = lambda i: dict(threshold=float(thr[i]), sensitivity=float(tpr[i]), specificity=float(1 - fpr[i]))
     return dict(youden=pt(j), screening=pt(s), min_sensitivity=min_sens)
 
-# %% ../nbs/02a_metrics.ipynb #e1093416
+# %% ../nbs/02a_metrics.ipynb #20f9c05f
 def _mark(ax, y, p, points, x_of, y_of):
     "Mark operating points {name: threshold} on `ax` at (x_of(metrics), y_of(metrics))."
     for i, (name, t) in enumerate((points or {}).items()):
@@ -56,20 +54,25 @@ def _mark(ax, y, p, points, x_of, y_of):
 
 def plot_roc(y:np.ndarray, p:np.ndarray, points:dict|None=None, ax=None, name:str='model'):
     "ROC curve (scikit-learn's display) with its AUC, the chance line and the operating points {name: threshold}."
-    d = RocCurveDisplay.from_predictions(y, p, ax=ax, name=name, plot_chance_level=ax is None or not ax.get_lines())   # once per axes
+    from sklearn.metrics import RocCurveDisplay, roc_curve, roc_auc_score
+    fpr, tpr, _ = roc_curve(y, p)                                        # the AUC in the legend to three places (0.996, not 1.00)
+    d = RocCurveDisplay(fpr=fpr, tpr=tpr, name=f"{name} (AUC {roc_auc_score(y, p):.3f})").plot(ax=ax, plot_chance_level=ax is None or not ax.get_lines())
     _mark(d.ax_, y, p, points, lambda m: 1 - m['specificity'], lambda m: m['sensitivity'])
     d.ax_.set(xlabel='1 - specificity (false alarms)', ylabel='sensitivity', title='ROC curve')
     return d.figure_
 
 def plot_pr(y:np.ndarray, p:np.ndarray, points:dict|None=None, ax=None, name:str='model'):
     "Precision-recall curve (scikit-learn's display) with the prevalence and the operating points."
+    from sklearn.metrics import PrecisionRecallDisplay
     d = PrecisionRecallDisplay.from_predictions(y, p, ax=ax, name=name, plot_chance_level=True)
     _mark(d.ax_, y, p, points, lambda m: m['sensitivity'], lambda m: m['ppv'])
     d.ax_.set(xlabel='recall (sensitivity)', ylabel='precision (PPV)', title='Precision-recall', ylim=(0, 1.02))
     return d.figure_
 
+# %% ../nbs/02a_metrics.ipynb #fbd321df
 def plot_confusion(results:dict): # {name: binary_metrics(...)}
     "Confusion matrices (scikit-learn's display), counts and row shares, one panel per threshold."
+    from sklearn.metrics import ConfusionMatrixDisplay
     fig, axs = plt.subplots(1, len(results), figsize=(3.6*len(results), 3.3), squeeze=False)
     for ax, (name, m) in zip(axs[0], results.items()):
         cm = np.array([[m['tn'], m['fp']], [m['fn'], m['tp']]])
@@ -80,9 +83,10 @@ def plot_confusion(results:dict): # {name: binary_metrics(...)}
     fig.tight_layout()
     return fig
 
-# %% ../nbs/02a_metrics.ipynb #58c0e032
+# %% ../nbs/02a_metrics.ipynb #61f4e0b3
 def _auc(y:np.ndarray, p:np.ndarray) -> float:
     "ROC-AUC from ranks (ties count one half): the Mann-Whitney U statistic over n1·n0."
+    from scipy.stats import rankdata
     r, n1 = rankdata(p), int(y.sum())
     return float((r[y == 1].sum() - n1*(n1 + 1)/2)/(n1*(len(y) - n1)))
 
@@ -107,24 +111,27 @@ def bootstrap_ci(y:np.ndarray, # true labels
     lo, hi = np.percentile(np.array(stats), [50*(1 - level), 50*(1 + level)], axis=0)
     return {k: (float(a), float(b)) for k, a, b in zip(('auc', 'sensitivity', 'specificity'), lo, hi)}
 
-# %% ../nbs/02a_metrics.ipynb #a5472dfb
+# %% ../nbs/02a_metrics.ipynb #b926678a
 def calibration(y:np.ndarray, # true labels
                 p:np.ndarray, # probabilities
                 n_bins:int=10, # equal-width bins over 0–1
                ) -> dict:
     "Reliability table (per non-empty bin: films, mean probability, share of pneumonia), ECE and Brier score."
     y, p = np.asarray(y).astype(int), np.asarray(p, dtype=float)
+    from sklearn.calibration import calibration_curve
+    from sklearn.metrics import brier_score_loss
     observed, mean_p = calibration_curve(y, p, n_bins=n_bins, strategy='uniform')
     films = np.bincount(np.minimum((p*n_bins).astype(int), n_bins - 1), minlength=n_bins)
     t = pd.DataFrame(dict(films=films[films > 0], mean_probability=mean_p, observed=observed))
     return dict(table=t, ece=float((t.films*(t.observed - t.mean_probability).abs()).sum()/len(y)),
                 brier=float(brier_score_loss(y, p)))
 
-# %% ../nbs/02a_metrics.ipynb #2cdc4c64
+# %% ../nbs/02a_metrics.ipynb #2bb231cf
 def fit_platt(logit:np.ndarray, # validation logits
               y:np.ndarray, # validation labels
              ) -> dict:
     "Platt scaling fitted on validation: {'a', 'b'} with p = sigmoid(a·logit + b)."
+    from sklearn.linear_model import LogisticRegression
     lr = LogisticRegression().fit(np.asarray(logit, dtype=float).reshape(-1, 1), np.asarray(y).astype(int))
     return dict(a=float(lr.coef_[0, 0]), b=float(lr.intercept_[0]))
 
@@ -135,9 +142,10 @@ def platt(logit:np.ndarray, # logits
     a, b = (cal['a'], cal['b']) if cal else (1.0, 0.0)
     return 1/(1 + np.exp(-(a*np.asarray(logit, dtype=np.float64) + b)))
 
-# %% ../nbs/02a_metrics.ipynb #ee8fe72e
+# %% ../nbs/02a_metrics.ipynb #a3dd9db1
 def plot_calibration(y:np.ndarray, p:np.ndarray, n_bins:int=10):
     "Reliability diagram (scikit-learn's display) with ECE and Brier, over a histogram of the probabilities per class."
+    from sklearn.calibration import CalibrationDisplay
     c = calibration(y, p, n_bins)
     fig, (a, b) = plt.subplots(2, 1, figsize=(4.2, 5), sharex=True, gridspec_kw=dict(height_ratios=(3, 1)))
     CalibrationDisplay.from_predictions(y, p, n_bins=n_bins, ax=a, name=f"ECE {c['ece']:.3f}, Brier {c['brier']:.3f}")
@@ -147,3 +155,26 @@ def plot_calibration(y:np.ndarray, p:np.ndarray, n_bins:int=10):
     b.set(xlabel='predicted probability', ylabel='films'); b.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/02a_metrics.ipynb #9682cfd6
+def fit_reference(feats:np.ndarray, # n×c pooled features of training films
+                  valid:np.ndarray, # m×c pooled features of held-out films of the same site
+                  k:int=32) -> dict: # main directions kept
+    "The training films' region in feature space, and the held-out films' distances from it (a dict of arrays)."
+    feats = np.asarray(feats, np.float64)
+    mean = feats.mean(0)
+    _, sv, vt = np.linalg.svd(feats - mean, full_matrices=False)
+    var = sv**2/max(len(feats) - 1, 1)
+    k = min(k, len(var) - 1)
+    ref = dict(mean=mean, basis=vt[:k], var=np.maximum(var[:k], 1e-12), rest=np.array(max(var[k:].mean(), 1e-12)), scale=np.array(1.))
+    ref['scale'] = np.array(np.median(feature_distance(ref, valid)))
+    ref['valid'] = np.sort(feature_distance(ref, valid))
+    return ref
+
+def feature_distance(ref:dict, # from `fit_reference`
+                     feats:np.ndarray) -> np.ndarray: # n×c pooled features
+    "Each film's distance from the training films, in units where a typical held-out film is about 1."
+    x = np.asarray(feats, np.float64) - ref['mean']
+    z = x @ ref['basis'].T
+    rest = np.maximum((x*x).sum(1) - (z*z).sum(1), 0)
+    return np.sqrt(((z*z)/ref['var']).sum(1) + rest/ref['rest'])/np.sqrt(x.shape[1])/ref['scale']

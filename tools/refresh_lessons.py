@@ -14,7 +14,9 @@ from nbclient import NotebookClient
 
 NBS = Path(__file__).resolve().parent.parent/'nbs'
 LESSONS = ['00_data', '00a_phantoms', '01_augment', '02_model', '02a_metrics', '03_train', '03a_infer', '04_evaluate',
-           '05_gradcam', '06_deploy', '90_cli', 'index']   # the test notebooks (97-99) are not lessons: they keep no outputs
+           '04a_new_site', '05_gradcam', '06_deploy', '90_cli', 'index']   # each shows a figure
+LIBRARY = ['00_core', '02b_folder', '80_lessons']   # library pages: saved with their outputs, no figure needed
+# the test notebooks (97-99) are not lessons: they keep no outputs
 
 def run(name:str, timeout:int):
     "Execute nbs/NAME.ipynb in a fresh kernel, in the notebooks folder, and save it with its outputs."
@@ -22,22 +24,27 @@ def run(name:str, timeout:int):
     nb = nbformat.read(path, as_version=4)
     t = time.time()
     NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(NBS)}},
-                   store_widget_state=True).execute()
+                   store_widget_state=False).execute()   # widgets need a live kernel: the docs show a still image instead
     nbformat.write(nb, path)
     print(f"{name}: {time.time() - t:.0f} s", flush=True)
 
 def check(name:str) -> list:
-    "What is wrong with a saved lesson: no image output, or a machine path in an output."
+    "What is wrong with a saved notebook: no image output (in a lesson), no output at all, a machine path or widget state."
     nb = nbformat.read(NBS/f'{name}.ipynb', as_version=4)
     outs = [o for c in nb.cells if c.cell_type == 'code' for o in c.get('outputs', [])]
     text = '\n'.join(str(o.get('text', '')) + str(o.get('data', {}).get('text/plain', '')) + str(o.get('data', {}).get('text/html', '')) for o in outs)
-    problems = [] if any('image/png' in o.get('data', {}) for o in outs) else ['no image output']
+    problems = [] if any('image/png' in o.get('data', {}) for o in outs) or (name in LIBRARY and outs) else ['no image output' if outs else 'no output']
+    problems += ['widget state saved'] if 'widgets' in nb.metadata or any('application/vnd.jupyter.widget-view+json' in o.get('data', {}) for o in outs) else []
     problems += [f'machine path {m!r}' for m in sorted(set(re.findall(r'(?:/work|/tmp|/home|/root|/Users)/[\w./-]+', text)))[:3]]
+    if name in LESSONS and name != 'index':
+        prose = '\n'.join(c.source for c in nb.cells if c.cell_type == 'markdown')
+        problems += [f'no {s!r}' for s in ('**Needs and time.**', 'What you will learn', '## Summary', '**Questions.**') if s not in prose]
+        problems += [f'a code cell of {n} lines (30 at most)' for c in nb.cells if c.cell_type == 'code' and (n := len(c.source.splitlines())) > 30]
     return problems
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser()
-    ap.add_argument('notebooks', nargs='*', default=LESSONS)
+    ap.add_argument('notebooks', nargs='*', default=LESSONS + LIBRARY)
     ap.add_argument('--fresh-model', action='store_true', help='move nbs/models aside so the lessons train their model again')
     ap.add_argument('--timeout', type=int, default=7200, help='seconds per cell')
     ap.add_argument('--check', action='store_true', help='only check the saved outputs (what CI does)')

@@ -1,0 +1,88 @@
+"""The README's tables of measured numbers, made from the files that hold them, so that no figure is typed twice.
+
+Each table sits in README.md between `<!-- table:NAME -->` and `<!-- /table:NAME -->`; this script fills it from its source:
+benchmarks/results/ (course.json and new-site.csv, kept by the lessons; recipes-*.csv and levers-*.csv, written by
+benchmarks/recipes.py; speed-*.json, by benchmarks/speed.py; test-times.csv, by tools/time_tests.py) and benchmarks/test_log.csv.
+
+usage: python tools/readme_tables.py [--check]     (--check: exit 1 if the README is not what the files say, as CI does)
+"""
+import argparse, json, re, sys
+from pathlib import Path
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+RES = ROOT/'benchmarks'/'results'
+
+def md(df:pd.DataFrame) -> str:
+    "A DataFrame as a Markdown table (empty cells for missing values)."
+    cells = df.astype(object).where(df.notna(), '')
+    return '\n'.join(['| ' + ' | '.join(map(str, df.columns)) + ' |', '|' + '---|'*len(df.columns)] +
+                     ['| ' + ' | '.join(map(str, r)) + ' |' for r in cells.itertuples(index=False)])
+
+def recipes() -> pd.DataFrame:
+    return pd.concat([pd.read_csv(f) for f in sorted(RES.glob('recipes-*.csv'))], ignore_index=True)
+
+def f3(v): return '' if pd.isna(v) else f'{v:.3f}'
+
+def course():
+    c = json.loads((RES/'course.json').read_text())
+    head = f"{c['model']}: {c['arch']} at {c['size']} px from scratch, {c['epochs_run']} epochs in {c['train_minutes']:.0f} min ({c['precision']}, CPU kind `{c['cpu']}`).\n\n"
+    return head + md(pd.DataFrame({'': c['rows'], 'validation': [c['validation'][r] for r in c['rows']], 'official test': [c['official test'][r] for r in c['rows']]}))
+
+def new_site():
+    d = pd.read_csv(RES/'new-site.csv')
+    return md(pd.DataFrame({'how': d.how, 'AUC': d.auc.map(f3), 'sensitivity': d.sensitivity.map(f3), 'specificity': d.specificity.map(f3),
+                            'best specificity at sensitivity 0.95 (reference, from the labels)': d.specificity_at_sensitivity_95.map(f3)}))
+
+def hour():
+    d = recipes().query("arm.str.startswith('T')")
+    return md(d[['arm', 'cpu', 'precision', 'epochs', 'train_min', 'valid_auc', 'test_auc', 'threshold', 'test_sens', 'test_spec']])
+
+def levers():
+    d = pd.concat([pd.read_csv(f).assign(cpu=f.stem.split('-', 1)[1]) for f in sorted(RES.glob('levers-*.csv'))], ignore_index=True)
+    return md(pd.DataFrame({'arm (seeds -s0, -s1, -s2)': d.group, 'cpu': d.cpu, 'seeds': d.seeds, 'epochs': d.epochs, 'validation AUC (mean)': d.valid_auc.map(f3),
+                            'test AUC mean ± sd': [f'{m:.3f} ± {s:.3f}' for m, s in zip(d.test_auc_mean, d.test_auc_sd)],
+                            'test AUC range': [f'{a:.3f}–{b:.3f}' for a, b in zip(d.test_auc_min, d.test_auc_max)],
+                            'seed ensemble test AUC': d.get('ensemble_test_auc', pd.Series([None]*len(d))).map(f3)}))
+
+def all_runs():
+    d = recipes()
+    return md(d[['arm', 'cpu', 'runner', 'precision', 'epochs', 'valid_auc', 'test_auc', 'threshold', 'test_sens', 'test_spec', 'what']])
+
+def speed():
+    rows = []
+    for f in sorted(RES.glob('speed-*.json')):
+        s = json.loads(f.read_text()); kind = f.stem.split('-', 1)[1]
+        tb = s.get('train_baseline', {})
+        rows += [dict(cpu=kind, path='training, the plain PyTorch baseline (fp32)', speed=f"{tb.get('imgs_per_s', '')} img/s", ratio='1×'),
+                 dict(cpu=kind, path=f"training, `pneumo train` ({s['train_pneumo']['precision']})", speed=f"{s['train_pneumo']['imgs_per_s']} img/s", ratio=f"{s.get('train_ratio', '')}×"),
+                 dict(cpu=kind, path='scoring, a plain fp32 loop', speed=f"{s['score_plain_fp32']['films_per_s']} films/s", ratio='1×')]
+        rows += [dict(cpu=kind, path=f"scoring, `score_files`, {e}", speed=f"{s[k]['films_per_s']} films/s", ratio=f"{s[k]['ratio']}×")
+                 for e, k in (('PyTorch', 'score_torch'), ('ONNX Runtime', 'score_onnx'), ('ONNX Runtime int8', 'score_onnx-int8')) if k in s]
+        rows += [dict(cpu=kind, path='Grad-CAM heatmaps', speed=f"{s['heatmaps']['films_per_s']} films/s", ratio=''),
+                 dict(cpu=kind, path='the machine: fp32 / bf16 / int8 matrix products', speed=' / '.join(f"{s['limits_gflops'][k]} G{'OP' if k == 'int8' else 'FLOP'}/s" for k in ('fp32', 'bf16', 'int8')), ratio='')]
+    return md(pd.DataFrame(rows))
+
+def tests():
+    d = pd.read_csv(RES/'test-times.csv')
+    return md(d.assign(minutes=(d.seconds/60).round(1)).drop(columns='seconds'))
+
+TABLES = dict(course=course, new_site=new_site, hour=hour, levers=levers, runs=all_runs, speed=speed, tests=tests)
+
+def fill(text:str) -> str:
+    "The README with every table between its markers made anew from its file."
+    for name, make in TABLES.items():
+        text = re.sub(rf'(<!-- table:{name} -->\n).*?(\n<!-- /table:{name} -->)', lambda m: m.group(1) + make() + m.group(2), text, flags=re.S)
+    return text
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0]); ap.add_argument('--check', action='store_true')
+    a = ap.parse_args()
+    readme = ROOT/'README.md'
+    old, new = readme.read_text(), fill(readme.read_text())
+    missing = [n for n in TABLES if f'<!-- table:{n} -->' not in old]
+    if a.check:
+        ok = old == new and not missing
+        print("README tables match their files." if ok else f"README tables differ from their files{'; no markers for ' + ', '.join(missing) if missing else ''}: run python tools/readme_tables.py")
+        sys.exit(0 if ok else 1)
+    readme.write_text(new); print(f"README tables filled ({', '.join(n for n in TABLES if n not in missing)}).")
