@@ -50,7 +50,8 @@ def patient(p:Path) -> str:
     return m.group(1) if m else p.stem
 
 def items(root:Path, split:str) -> list:
-    return [(p, int(p.parent.name.upper() == 'PNEUMONIA')) for p in sorted((root/split).glob('*/*.jp*g'))]
+    return [(p, int(p.parent.name.upper() == 'PNEUMONIA')) for p in sorted((root/split).glob('*/*'))
+            if p.suffix.lower() in ('.jpeg', '.jpg', '.png')]
 
 class Films(torch.utils.data.Dataset):
     def __init__(self, xs, tf, a): self.xs, self.tf, self.a = xs, tf, a
@@ -125,7 +126,7 @@ def main(argv=None):
             if time.time() - t0 > a.minutes*60: break
         p, y = scores(dva); auc = roc_auc_score(y, p)
         hist.append(dict(epoch=ep, val_auc=round(auc, 4), epoch_s=round(time.time() - te, 1))); print(hist[-1], flush=True)
-        if auc > best: best, bad = auc, 0; torch.save(model.state_dict(), ckpt)
+        if auc > best or not ckpt.exists(): best, bad = auc, 0; torch.save(model.state_dict(), ckpt)  # a one-class tiny set scores nan
         else: bad += 1
         if bad >= a.patience or time.time() - t0 > a.minutes*60: break
     train_s = time.time() - t0

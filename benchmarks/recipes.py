@@ -126,7 +126,7 @@ def check(a):
     runs = Path(tempfile.mkdtemp())
     for arm in ARMS: command(arm, a.data, runs)
     tiny = dict(size=32, epochs=1, limit=64)
-    a.overrides, a.runs, a.log = {**tiny, 'no_int8': True}, str(runs), None
+    a.overrides, a.runs, a.log = tiny, str(runs), None
     rows = [run_one('B', a, None)]
     a.overrides = {**tiny, 'minutes': 0.3}
     rows.append(run_one('A', a, None))
