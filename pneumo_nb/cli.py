@@ -6,7 +6,7 @@
 __all__ = ['COMMANDS', 'add_options', 'data_summary', 'data_split', 'data_phantoms', 'data_shift', 'train_cmd', 'adapt_cmd',
            'evaluate_cmd', 'predict_cmd', 'export_cmd', 'serve_cmd', 'demo', 'parser', 'main']
 
-# %% ../nbs/90_cli.ipynb #f17e2db7
+# %% ../nbs/90_cli.ipynb #b89cfae4
 import argparse, os, signal, sys, tempfile, traceback
 from inspect import Parameter
 from json import dumps
@@ -20,7 +20,7 @@ from .data import SPLIT_METHODS, scan_folder, summarize, split_by_patient, save_
 from .phantoms import make_phantoms
 from .infer import ENGINES, load_model, predict_files
 
-# %% ../nbs/90_cli.ipynb #7479a0cb
+# %% ../nbs/90_cli.ipynb #a77cf7bb
 def _type(anno):
     "The argparse type for an annotation like int, float|None or str|Path: int or float when it says so, else str."
     first = next((a for a in (get_args(anno) or (anno,)) if a is not type(None)), str)
@@ -45,7 +45,7 @@ def add_options(p:argparse.ArgumentParser, # the (sub)parser
         else: p.add_argument('--' + name.replace('_', '-'), dest=name, default=default, required=required, nargs='+' if many else None,
                              help=f"{helptext} (default {default})" if default is not None else helptext, **kw)
 
-# %% ../nbs/90_cli.ipynb #15c93990
+# %% ../nbs/90_cli.ipynb #bfdc2fae
 def _print_summary(s:dict):
     "Print a data summary as short tables."
     print(f"Data root: {s['root']}  ({s['n_images']} images)")
@@ -71,7 +71,7 @@ def data_summary(path:str|None=None, # data root with train/ val/ test/ (or its 
     for u in s.get('unreadable', []): print(f"unreadable: {u['reason']}", file=sys.stderr)
     return 1 if s.get('unreadable') else 0
 
-# %% ../nbs/90_cli.ipynb #5ba0c7c2
+# %% ../nbs/90_cli.ipynb #d4337376
 @delegates(split_by_patient, but=['items'])
 def data_split(path:str|None=None, # data root (or its parent); default $PNEUMO_DATA
                out:str='split.csv', # the CSV file to write (path, label, patient, is_valid)
@@ -97,7 +97,7 @@ def data_phantoms(out:str, # the folder to write (new or empty)
     print(f"Wrote {len(df)} phantoms to {out}\n{df.groupby(['split', 'label']).size().unstack().to_string()}")
     return 0
 
-# %% ../nbs/90_cli.ipynb #fbe67f33
+# %% ../nbs/90_cli.ipynb #785f2566
 def data_shift(model:str, # model folder from `pneumo train`
                films:str, # a folder of films from a new site (searched recursively; labels are not read)
                json:bool=False) -> int: # print JSON instead of tables
@@ -108,7 +108,7 @@ def data_shift(model:str, # model folder from `pneumo train`
     for p in r['far_out']: print(p)
     return 1 if r['far_out'] else 0
 
-# %% ../nbs/90_cli.ipynb #c7962613
+# %% ../nbs/90_cli.ipynb #63f0c88f
 def _print_trained(m:dict, out):
     t = m['thresholds']
     print(f"\nValidation ROC-AUC {m['valid_auc']:.4f} (best epoch {m['best_epoch']} of {m['epochs_run']}, {m['n_valid']} images of "
@@ -117,7 +117,7 @@ def _print_trained(m:dict, out):
         print(f"Threshold {k}: {t[k]['threshold']:.3g} (sensitivity {t[k]['sensitivity']:.3f}, specificity {t[k]['specificity']:.3f})")
     if m['skipped']: print(f"Skipped {len(m['skipped'])} unreadable film(s), listed in metrics.json.")
     if 'engines' in m: print(f"int8 engine: {'kept' if m['engines']['passed'] else 'refused'} (calls identical on "
-                             f"{m['engines']['same_calls']:.1%} of validation films); scoring engine: {m['engines']['default']}")
+                             f"{m['engines']['same_calls']:.1%} of validation films); used only when asked for (--engine onnx-int8)")
     print(f"Model folder: {out}" + (f" ({m['processes']} processes)" if m['processes'] > 1 else ''))
 
 def train_cmd(data:str, out:str, **kwargs) -> int:
@@ -133,7 +133,7 @@ def adapt_cmd(model:str, films:str, out:str, **kwargs) -> int:
     print_adapted(adapt(model, films, out, **kwargs))
     return 0
 
-# %% ../nbs/90_cli.ipynb #1beb6b50
+# %% ../nbs/90_cli.ipynb #06125416
 def _threshold_arg(s:str):
     "A threshold name or a probability from the command line."
     try: return float(s)
@@ -152,10 +152,12 @@ def evaluate_cmd(model:str, # model folder from `pneumo train`
     from pneumo_nb.evaluate import evaluate, log_scoring, print_scoring
     r = evaluate(load_model(model, **kwargs), data, out, tta=tta, bs=bs)
     print_scoring(r)
+    for p, e in r['unreadable']: print(f"unreadable: {e}", file=sys.stderr)
+    for p, e in r['far_out']: print(f"pneumo: warning: {p} is far from every training film ({e}): is it a chest film, the right way round?", file=sys.stderr)
     if log and r['labelled']: log_scoring(r, log, log_command or ' '.join(['pneumo', 'evaluate', *map(str, sys.argv[2:])]))
     return 1 if r['unreadable'] else 0
 
-# %% ../nbs/90_cli.ipynb #1d32e3dc
+# %% ../nbs/90_cli.ipynb #bcca80a1
 @delegates(load_model, but=['model_dir', 'device', 'precision'])
 def predict_cmd(model:str, # model folder from `pneumo train`
                 images:list, # image files (JPEG, PNG, DICOM)
@@ -179,7 +181,7 @@ def predict_cmd(model:str, # model folder from `pneumo train`
         if 'error' in r: print(f"pneumo: {r['error']}", file=sys.stderr)
     return 1 if any('error' in r for r in recs) else 0
 
-# %% ../nbs/90_cli.ipynb #5174c726
+# %% ../nbs/90_cli.ipynb #08efd467
 def export_cmd(model:str, # model folder from `pneumo train`
                onnx:str|None=None, # the ONNX file to write (its preprocessing is written inside it and beside it as .json)
                torchscript:str|None=None, # the TorchScript file to write (likewise)
@@ -189,7 +191,7 @@ def export_cmd(model:str, # model folder from `pneumo train`
     from pneumo_nb import deploy
     xm = load_model(model, engine='onnx')                           # checks the folder's ONNX file before anything is written
     for f, write in ((onnx, deploy.export_onnx), (torchscript, deploy.export_torchscript)):
-        if f: print(f"Wrote {write(xm, f, force)} and {Path(f).with_suffix('.json')}")
+        if f: print(f"Wrote {write(xm, f, force)} and {deploy.spec_file(f)}")
     return 0
 
 def serve_cmd(model:str, # model folder from `pneumo train`
@@ -206,7 +208,7 @@ def serve_cmd(model:str, # model folder from `pneumo train`
     serve(xm, host, port, method=method)
     return 0
 
-# %% ../nbs/90_cli.ipynb #896018c1
+# %% ../nbs/90_cli.ipynb #c222caec
 def _demo_figure(films:list, recs:list, out:Path):
     "Each film with its phantom lesion outlined, beside its heatmap, in one PNG."
     import matplotlib; matplotlib.use('Agg')
@@ -221,7 +223,7 @@ def _demo_figure(films:list, recs:list, out:Path):
     for ax in axs.flat: ax.axis('off')
     fig.tight_layout(); fig.savefig(out, dpi=110); plt.close(fig)
 
-# %% ../nbs/90_cli.ipynb #82f6c6b3
+# %% ../nbs/90_cli.ipynb #23fcb2b1
 def demo(out:str|None=None, # folder for everything the demo writes (default: a new temporary folder)
          n:int=600, # number of phantoms
          epochs:int=8) -> int: # training epochs
@@ -247,7 +249,7 @@ def demo(out:str|None=None, # folder for everything the demo writes (default: a 
           f"Report: {out/'evaluation'/'report.html'}\nDone. Everything is in {out}")
     return 0
 
-# %% ../nbs/90_cli.ipynb #38c03240
+# %% ../nbs/90_cli.ipynb #9ba27e0d
 COMMANDS = [ # (words, function, positional parameters)
     (('data', 'summary'), data_summary, ('path',)), (('data', 'split'), data_split, ('path',)),
     (('data', 'phantoms'), data_phantoms, ('out',)), (('data', 'shift'), data_shift, ('model', 'films')),
@@ -270,10 +272,14 @@ def _options(p, words:tuple, f, positional:tuple):
         f = adapt
     add_options(p, f, positional=positional, choices=dict(engine=ENGINES, how=SPLIT_METHODS), types=dict(threshold=_threshold_arg))
 
-# %% ../nbs/90_cli.ipynb #4b4ed96c
+# %% ../nbs/90_cli.ipynb #b83693c5
+class _Parser(argparse.ArgumentParser):
+    "An argument parser whose usage errors are one line, like every other error of `pneumo`."
+    def error(self, message): self.exit(2, f"pneumo: error: {message} (`{self.prog} --help` lists the options)\n")
+
 def parser(command:tuple=()) -> argparse.ArgumentParser: # the words of the command to run: only its options are built
     "The `pneumo` argument parser."
-    p = argparse.ArgumentParser(prog='pneumo', description="Pneumonia detection in pediatric chest X-rays: data, training, evaluation, explanations.")
+    p = _Parser(prog='pneumo', description="Pneumonia detection in pediatric chest X-rays: data, training, evaluation, explanations.")
     p.add_argument('--debug', action='store_true', help='show the traceback of an error (or set PNEUMO_DEBUG=1)')
     subs = {(): p.add_subparsers(dest='command', required=True, metavar='COMMAND')}
     for words, f, positional in COMMANDS:
@@ -284,7 +290,7 @@ def parser(command:tuple=()) -> argparse.ArgumentParser: # the words of the comm
         s.set_defaults(func=f)
     return p
 
-# %% ../nbs/90_cli.ipynb #f92141cb
+# %% ../nbs/90_cli.ipynb #be6b7daf
 def main(argv:list|None=None) -> int: # arguments; default: the command line
     "Entry point of the `pneumo` console script: run a subcommand; every error prints one line and returns 2."
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]

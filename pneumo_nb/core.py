@@ -6,13 +6,13 @@
 __all__ = ['THREADS', 'DataError', 'cache_dir', 'check_choice', 'atomic_path', 'atomic_write', 'safe_cell', 'write_table',
            'check_out', 'lock_held', 'claim', 'test_threads', 'limit_threads']
 
-# %% ../nbs/00_core.ipynb #42fb936c
-import multiprocessing, os, re, socket, sys, time, warnings
+# %% ../nbs/00_core.ipynb #0ca95dc6
+import multiprocessing, os, re, socket, sys, threading, time, warnings
 from contextlib import contextmanager
 from pathlib import Path
 warnings.filterwarnings('ignore', '`torch.jit.script` is deprecated', FutureWarning)  # fastai's own import; no one can act on it
 
-# %% ../nbs/00_core.ipynb #500979d3
+# %% ../nbs/00_core.ipynb #b7cfde6d
 class DataError(ValueError):
     "A data folder, file or setting that cannot be used as it is; the message says which and how to fix it."
 
@@ -20,7 +20,7 @@ def cache_dir() -> Path:
     "Where pneumo_nb keeps what it computes once (decoded films, phantoms): $PNEUMO_CACHE or ~/.cache/pneumo_nb."
     return Path(os.environ.get('PNEUMO_CACHE') or Path.home()/'.cache'/'pneumo_nb')
 
-# %% ../nbs/00_core.ipynb #622befff
+# %% ../nbs/00_core.ipynb #d18230aa
 def check_choice(value, # what was asked for
                  choices, # the allowed values (a tuple, or a dict's keys)
                  name:str): # the setting's name, for the message
@@ -28,7 +28,7 @@ def check_choice(value, # what was asked for
     if value not in tuple(choices): raise DataError(f"{name}={value!r}: use one of {', '.join(map(str, choices))}.")
     return value
 
-# %% ../nbs/00_core.ipynb #cb7d6f02
+# %% ../nbs/00_core.ipynb #7ba5e2f8
 def _no_link(path:Path):
     if path.is_symlink(): raise DataError(f"{path} is a symbolic link: pneumo never writes through links. Remove it, or write elsewhere.")
 
@@ -45,7 +45,7 @@ def atomic_path(path:str|Path): # the file to write
     "Yield a temporary path beside `path`; when the block succeeds it is flushed and renamed to `path`, else removed."
     path = Path(path)
     _no_link(path)
-    tmp = path.with_name(f'.{path.stem}.tmp-{os.getpid()}{path.suffix}')
+    tmp = path.with_name(f'.{path.stem}.tmp-{os.getpid()}-{threading.get_ident()}{path.suffix}')   # one per writer, threads included
     try:
         yield tmp
         with open(tmp, 'rb') as f: os.fsync(f.fileno())
@@ -59,9 +59,10 @@ def atomic_write(path:str|Path, # the file to write
     with atomic_path(path) as tmp: tmp.write_bytes(data.encode() if isinstance(data, str) else data)
     return Path(path)
 
-# %% ../nbs/00_core.ipynb #55166d2b
+# %% ../nbs/00_core.ipynb #e68697e1
 def safe_cell(v):
     "A CSV cell that a spreadsheet shows as text: a leading = + - @ quoted, line breaks escaped (one record per line)."
+    if isinstance(v, os.PathLike): v = str(v)
     if not isinstance(v, str): return v
     v = v.replace('\r', '\\r').replace('\n', '\\n')
     return "'" + v if v[:1] in ('=', '+', '-', '@', '\t') else v
@@ -72,7 +73,7 @@ def write_table(df, # a pandas DataFrame
     with atomic_path(path) as tmp: df.map(safe_cell).to_csv(tmp, index=False)
     return Path(path)
 
-# %% ../nbs/00_core.ipynb #75291b80
+# %% ../nbs/00_core.ipynb #2f8873c9
 def check_out(out:str|Path, # the output folder a user named
               forbidden:dict|None=None, # {folder: why}: `out` may not be this folder or inside it
               new:bool=False, # `out` must not exist yet, or be an empty folder
@@ -89,7 +90,7 @@ def check_out(out:str|Path, # the output folder a user named
         if res == f or f in res.parents: raise DataError(f"{out} is inside {folder}, {why}: choose an output folder elsewhere.")
     return out
 
-# %% ../nbs/00_core.ipynb #fc00b080
+# %% ../nbs/00_core.ipynb #b8e55d6e
 def lock_held(lock:Path) -> bool:
     "True while the run that wrote `lock` may still be alive (a lock from this machine whose process is gone is not held)."
     try: m = re.match(r'pid (\d+) on (\S+)', lock.read_text())
@@ -114,7 +115,7 @@ def claim(out:Path): # the folder a run is about to write
     try: yield
     finally: lock.unlink(missing_ok=True)
 
-# %% ../nbs/00_core.ipynb #88b6cf10
+# %% ../nbs/00_core.ipynb #75eff4b4
 def test_threads() -> int|None:
     "Threads for this process when it is one of `nbdev_test`'s parallel workers (each gets its share of the cores), else None."
     if os.environ.get('PNEUMO_THREADS'): return int(os.environ['PNEUMO_THREADS'])

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['FORMAT', 'FILES', 'check_info', 'ModelFolder', 'inside_model', 'films_per_second']
 
-# %% ../nbs/02b_folder.ipynb #86eef5cb
+# %% ../nbs/02b_folder.ipynb #73734bbe
 import json, math, os, shutil
 from contextlib import contextmanager
 from importlib.resources import files
@@ -15,13 +15,13 @@ from fastcore.basics import patch
 from .core import DataError, atomic_path, atomic_write, check_out, claim
 from .metrics import platt
 
-# %% ../nbs/02b_folder.ipynb #7165fdae
+# %% ../nbs/02b_folder.ipynb #470ec57f
 FORMAT = 3 # the layout version written into metrics.json; a folder of another version is refused
 FILES = dict(weights='model.safetensors', info='metrics.json', onnx='model.onnx', int8='model.int8.onnx',
              features='features.safetensors', split='split.csv', history='history.csv', curves='curves.png',
              card='MODEL_CARD.md', pickle='export.pkl') # every file of a model folder
 
-# %% ../nbs/02b_folder.ipynb #cc142199
+# %% ../nbs/02b_folder.ipynb #c0be715b
 def _num(v) -> bool: return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 def _check_point(op:dict, where:str, bad):
@@ -35,7 +35,7 @@ def _check_point(op:dict, where:str, bad):
         t = th.get(k, {}).get('threshold') if isinstance(th.get(k), dict) else None
         if not (_num(t) and 0 <= t <= 1): bad(f'{where}thresholds.{k}.threshold', t, 'a probability between 0 and 1')
 
-# %% ../nbs/02b_folder.ipynb #cf982a0f
+# %% ../nbs/02b_folder.ipynb #338fb1ae
 def check_info(info, # what metrics.json holds
                fn:str|Path) -> dict: # the file, for the messages
     "`info` if every value that decides a call has the right type and range, else a `DataError` naming the key."
@@ -55,7 +55,7 @@ def check_info(info, # what metrics.json holds
     if 'adapted' in info: _check_point(info['adapted'], 'adapted.', bad)
     return info
 
-# %% ../nbs/02b_folder.ipynb #be5d0958
+# %% ../nbs/02b_folder.ipynb #96b2f57d
 class ModelFolder:
     "The files of one trained model: paths, checked reading, whole writing."
     def __init__(self, path:str|Path): self.path, self._info = Path(path), None
@@ -80,7 +80,7 @@ class ModelFolder:
 
 for _k, _f in FILES.items(): setattr(ModelFolder, _k if _k != 'info' else 'info_file', property(lambda self, _f=_f: self.path/_f, doc=f"the folder's {_f}"))
 
-# %% ../nbs/02b_folder.ipynb #6e69dedd
+# %% ../nbs/02b_folder.ipynb #1f869522
 @contextmanager
 def _as_data_error(what:str):
     "Turn the errors of a file reader into one `DataError` that names the file."
@@ -88,7 +88,7 @@ def _as_data_error(what:str):
     except DataError: raise
     except Exception as e: raise DataError(f"{what} cannot be read ({type(e).__name__}: {str(e).splitlines()[0][:160]}): the folder is damaged; train again.") from None
 
-# %% ../nbs/02b_folder.ipynb #ab343595
+# %% ../nbs/02b_folder.ipynb #3ae32b06
 @patch
 def net(self:ModelFolder):
     "The PyTorch network, rebuilt from metrics.json and loaded with the weights after checking that they fit and are finite."
@@ -117,14 +117,14 @@ def net(self:ModelFolder):
     net.load_state_dict(sd)
     return net.eval()
 
-# %% ../nbs/02b_folder.ipynb #6f128ce9
+# %% ../nbs/02b_folder.ipynb #126893f5
 @patch
 def onnx_session(self:ModelFolder, int8:bool=False, # the int8 file instead
                  threads:int|None=None): # ONNX Runtime's threads; default its own
     "An ONNX Runtime session for the folder's ONNX file (or its int8 one), after checking its inputs and outputs."
     import onnxruntime as ort
     f = self.int8 if int8 else self.onnx
-    if not f.is_file(): raise DataError(f"{self.path} has no {f.name}" + (": build it with quantize_model (or train without --no-int8)." if int8 else ": train again."))
+    if not f.is_file(): raise DataError(f"{self.path} has no {f.name}" + (": build it with quantize_model (or train with --int8)." if int8 else ": train again."))
     so = ort.SessionOptions()
     so.log_severity_level = 3                                    # errors only: no warnings a user cannot act on
     if threads: so.intra_op_num_threads = threads
@@ -135,7 +135,7 @@ def onnx_session(self:ModelFolder, int8:bool=False, # the int8 file instead
                         f"where an 'image' batch of 3×{size}×{size} in, 'logit' and 'features' out are expected; train again.")
     return s
 
-# %% ../nbs/02b_folder.ipynb #6155ecb0
+# %% ../nbs/02b_folder.ipynb #514e26d2
 def inside_model(path:str|Path) -> Path|None:
     "The model folder that `path` is, or is inside of (a folder holding metrics.json), if any."
     for q in [Path(path), *Path(path).parents]:
@@ -165,7 +165,7 @@ def partial(cls:ModelFolder, out:str|Path, run:str|None=None):
     part.mkdir(parents=True, exist_ok=True)
     return cls(part)
 
-# %% ../nbs/02b_folder.ipynb #893cd889
+# %% ../nbs/02b_folder.ipynb #93ac19bc
 @patch
 def write_info(self:ModelFolder, info:dict):
     "Check and write metrics.json."
@@ -189,7 +189,7 @@ def write_features(self:ModelFolder, ref:dict): # from `fit_reference`
     from safetensors.numpy import save_file
     with atomic_path(self.features) as tmp: save_file({k: np.asarray(v, np.float32) for k, v in ref.items()}, tmp)
 
-# %% ../nbs/02b_folder.ipynb #91437b5b
+# %% ../nbs/02b_folder.ipynb #7ed33c52
 @patch
 def read_features(self:ModelFolder) -> dict|None:
     "The feature reference (`fit_reference`), or None when the folder has none."
@@ -218,7 +218,7 @@ def write_onnx(self:ModelFolder, net, # body `net[0]`, then the head
                           dynamic_axes={'image': {0: 'batch'}, 'logit': {0: 'batch'}, 'features': {0: 'batch'}})
     self.onnx_session()
 
-# %% ../nbs/02b_folder.ipynb #835f8e82
+# %% ../nbs/02b_folder.ipynb #59fa122e
 class _Batches:
     "ONNX Runtime's calibration reader: batches of network inputs."
     def __init__(self, batches): self.it = iter(batches)
@@ -233,13 +233,13 @@ def films_per_second(run, # a function that scores a batch
     for _ in range(repeat): run(x)
     return repeat*len(x)/(time.perf_counter() - t)
 
-# %% ../nbs/02b_folder.ipynb #bdacfc8d
+# %% ../nbs/02b_folder.ipynb #7519abe5
 @patch
 def write_int8(self:ModelFolder, x:np.ndarray, # network inputs (n×3×size×size float32): validation films
                 y:np.ndarray, # their labels (1 = pneumonia), for the AUC check
                 n_calib:int=128, # films for the activation scales
                 bs:int=32) -> dict: # batch size
-    "Quantise model.onnx to int8; keep it only if it passes the parity check (and the default engine only if faster); record both engines in metrics.json."
+    "Quantise model.onnx to int8; keep it only if it passes the parity check; record both engines in metrics.json."
     from onnxruntime.quantization import quantize_static, quant_pre_process, QuantFormat, QuantType
     from sklearn.metrics import roc_auc_score
     pre = self.path/f'.model.pre-{os.getpid()}.onnx'                    # the graph prepared for quantisation, removed after
@@ -257,13 +257,12 @@ def write_int8(self:ModelFolder, x:np.ndarray, # network inputs (n×3×size×siz
     auc = {n: float(roc_auc_score(y, v)) for n, v in p.items()} if 0 < y.sum() < len(y) else {}
     passed = same >= 0.995 and (not auc or abs(auc['onnx'] - auc['onnx-int8']) <= 0.002)
     fast = {n: films_per_second(lambda b, s=s: s.run(['logit'], {'image': b}), x[:bs]) for n, s in sessions.items()}
-    rec = dict(films=len(x), same_calls=same, auc=auc, films_per_s=fast, passed=passed,
-               default='onnx-int8' if passed and fast['onnx-int8'] > fast['onnx'] else 'onnx')
+    rec = dict(films=len(x), same_calls=same, auc=auc, films_per_s=fast, passed=passed)
     if not passed: self.int8.unlink()
     self.write_info({**self.info, 'engines': rec})
     return rec
 
-# %% ../nbs/02b_folder.ipynb #08241079
+# %% ../nbs/02b_folder.ipynb #8a3c27de
 def _card_fields(m:dict, sp:pd.DataFrame|None) -> dict:
     "The values the model card template needs, from metrics.json and the split."
     from pneumo_nb.model import HEADS
@@ -292,7 +291,7 @@ def _card_fields(m:dict, sp:pd.DataFrame|None) -> dict:
                 warnings_text='\n'.join(f"- **Warning:** {w}." for w in m.get('warnings', [])) or '- None.',
                 min_scale_pct=f"{m['min_scale']:.0%}", lighting_pct=f"{m['max_lighting']:.0%}")
 
-# %% ../nbs/02b_folder.ipynb #41049ad5
+# %% ../nbs/02b_folder.ipynb #c7e255ae
 @patch
 def card_text(self:ModelFolder) -> str:
     "The folder's model card, as Markdown, from the template."
@@ -310,7 +309,8 @@ def write_card(self:ModelFolder):
 def add_scoring(self:ModelFolder, r:dict, # from `evaluate`, on a labelled set
                  row:dict): # the row the scoring log got
     "Add one logged scoring to the model card's table of every logged scoring of a labelled set."
-    if not self.card.is_file() or self.card.is_symlink(): return
+    if self.card.is_symlink(): raise DataError(f"{self.card} is a symbolic link: pneumo never writes through links. Remove it (train again for a card).")
+    if not self.card.is_file(): return
     with _as_data_error(self.card): text = self.card.read_text()
     (lo, hi) = r['ci']['auc']
     head = (f'\n{_SCORINGS}\n\nEach is also a line of the scoring log; the threshold is the one chosen on validation.\n\n'
@@ -319,7 +319,7 @@ def add_scoring(self:ModelFolder, r:dict, # from `evaluate`, on a labelled set
             f"{row['sensitivity']:.3f} | {row['specificity']:.3f} | {r['calibration']['ece']:.3f} |\n")
     atomic_write(self.card, text.rstrip('\n') + '\n' + ('' if _SCORINGS in text else head) + line)
 
-# %% ../nbs/02b_folder.ipynb #432aad64
+# %% ../nbs/02b_folder.ipynb #4a8eb337
 @patch
 def report_dir(self:ModelFolder, name:str) -> Path: # the scored folder's name
     "Where `evaluate` puts a report on the folder `name` by default."

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['LESSON_RECIPES', 'LessonData', 'lesson_data', 'lesson_model', 'course_run', 'kept', 'keep']
 
-# %% ../nbs/80_lessons.ipynb #fe50f7e4
+# %% ../nbs/80_lessons.ipynb #7e3f8c70
 import json, os, shutil, tempfile, time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,21 +14,26 @@ from .data import CREDIT, find_data_root
 from .phantoms import make_phantoms
 from .folder import ModelFolder
 
-# %% ../nbs/80_lessons.ipynb #60523713
+# %% ../nbs/80_lessons.ipynb #cf5c5017
 @dataclass
 class LessonData:
-    "The data a lesson runs on: its root folder, and whether it is the real data set."
+    "The data a lesson runs on: its root folder, whether it is the real data set, and the $PNEUMO_LIMIT films a quick check trains on."
     root: Path
     real: bool
+    limit: int|None = None
     @property
     def credit(self) -> str: return CREDIT if self.real else "Synthetic phantoms (pneumo_nb, 00a_phantoms)"
-    def __repr__(self): return f"LessonData({'real films in $PNEUMO_DATA' if self.real else 'phantoms'}: {self.root.name}/)"
+    def __repr__(self): return (f"LessonData({'real films in $PNEUMO_DATA' if self.real else 'phantoms'}: {self.root.name}/"
+                                f"{f', a check on {self.limit} films' if self.limit else ''})")
 
 def lesson_data(n:int=800, # phantoms to make when there is no real data
                 size:int=128, # their side in pixels
                 seed:int=0) -> LessonData:
-    "The real data in $PNEUMO_DATA, or else a phantom set made once in the cache folder."
-    if os.environ.get('PNEUMO_DATA'): return LessonData(find_data_root(), True)
+    "The real data in $PNEUMO_DATA, or else a phantom set made once in the cache folder; $PNEUMO_LIMIT as `limit`."
+    limit = os.environ.get('PNEUMO_LIMIT', '')
+    if limit and not limit.isdigit(): raise DataError(f"PNEUMO_LIMIT={limit}: set it to a number of films (240, say), or unset it.")
+    limit = int(limit or 0) or None
+    if os.environ.get('PNEUMO_DATA'): return LessonData(find_data_root(), True, limit)
     root = cache_dir()/f'phantoms-{n}-{size}-{seed}'
     if not (root/'train').is_dir():
         root.parent.mkdir(parents=True, exist_ok=True)
@@ -36,9 +41,9 @@ def lesson_data(n:int=800, # phantoms to make when there is no real data
         make_phantoms(tmp, n=n, size=size, seed=seed)
         try: tmp.rename(root)                                  # atomic: another process may have made it meanwhile
         except OSError: shutil.rmtree(tmp)
-    return LessonData(root, False)
+    return LessonData(root, False, limit)
 
-# %% ../nbs/80_lessons.ipynb #5149b3f4
+# %% ../nbs/80_lessons.ipynb #4638d7e0
 LESSON_RECIPES = dict(
     real=dict(arch='densenet121', size=160, epochs=20, budget='45m', pretrained=False),
     phantoms=dict(arch='resnet18', size=64, epochs=6, pretrained=False, lr=2e-3, final_lr=1e-5, patience=6, bs=32))
@@ -47,8 +52,8 @@ def lesson_model(data:LessonData, # `lesson_data()`
                  folder:str|Path|None=None, # default models/<real|phantoms>-<arch>-<size>
                  train_here:bool=False, # train the real-data model if it is missing (03_train does)
                  **kwargs) -> Path: # override `LESSON_RECIPES` or pass `train` arguments
-    "The lessons' model folder: trained once, then reused; on the real films only where asked (`train_here`) or with $PNEUMO_LIMIT."
-    kw = {**LESSON_RECIPES['real' if data.real else 'phantoms'], 'limit': int(os.environ.get('PNEUMO_LIMIT', 0)) or None, **kwargs}
+    "The lessons' model folder: trained once, then reused; on the real films only where asked (`train_here`) or for a `limit` check."
+    kw = {**LESSON_RECIPES['real' if data.real else 'phantoms'], 'limit': data.limit, **kwargs}
     if kw['limit']: kw.update(epochs=min(kw['epochs'], 2), budget=None)          # a quick check of the code, not the course's model
     limit = f"-limit{kw['limit']}" if kw['limit'] else ''
     folder = Path(folder or f"models/{'real' if data.real else 'phantoms'}-{kw['arch']}-{kw['size']}{limit}")
@@ -67,10 +72,10 @@ def lesson_model(data:LessonData, # `lesson_data()`
     train(data.root, folder, **kw)
     return folder
 
-# %% ../nbs/80_lessons.ipynb #63adfd12
+# %% ../nbs/80_lessons.ipynb #b1b65f31
 def course_run(data:LessonData) -> bool:
     "True when a lesson runs the course itself: the real films, not a $PNEUMO_LIMIT check (only then are its results kept)."
-    return data.real and not os.environ.get('PNEUMO_LIMIT')
+    return data.real and not data.limit
 
 def kept(name:str) -> Path: # a file name: .png for a figure, .csv or .json for a table
     "Where a kept result lives, seen from the notebooks folder: figures in images/, tables in ../benchmarks/results/."

@@ -7,7 +7,7 @@ __all__ = ['ARCHS', 'HEADS', 'OPTIMIZERS', 'PRECISIONS', 'WeightedBCE', 'roc_auc
            'load_arch_weights', 'pool_head', 'torchvision_head', 'body_cut', 'xray_model', 'pos_weight_of',
            'xray_learner', 'bn_layers', 'adapt_bn', 'cpu_has_bf16', 'pick_precision']
 
-# %% ../nbs/02_model.ipynb #ae3baca5
+# %% ../nbs/02_model.ipynb #585178c2
 import copy
 from functools import partial
 from pathlib import Path
@@ -19,9 +19,10 @@ from fastcore.meta import delegates
 from fastai.vision.all import Learner, DataLoaders, create_vision_model, num_features_model, skm_to_fastai, accuracy_multi, Adam
 from fastai.vision.learner import model_meta, _default_meta
 
-# %% ../nbs/02_model.ipynb #f4a0d053
+# %% ../nbs/02_model.ipynb #a90bc491
 class WeightedBCE:
     "Binary cross-entropy on one logit, with `pos_weight` on pneumonia; targets are class indices 0/1."
+    y_int = True                                                  # integer targets: fastai's MixUp mixes the losses, not the targets
     def __init__(self, pos_weight:float=1.0, reduction:str='mean'): self.pos_weight, self.reduction = float(pos_weight), reduction
     def __call__(self, out, targ):
         pw = torch.tensor(self.pos_weight, device=out.device)
@@ -30,12 +31,12 @@ class WeightedBCE:
     def decodes(self, probs): return (probs > 0.5).long()
     def __repr__(self): return f"WeightedBCE(pos_weight={self.pos_weight:.3f})"
 
-# %% ../nbs/02_model.ipynb #b8a6df10
+# %% ../nbs/02_model.ipynb #fd3c9260
 def roc_auc() -> object:
     "Validation ROC-AUC from one logit per film, as a fastai metric named `roc_auc`."
     return skm_to_fastai(roc_auc_score, is_class=False, name='roc_auc')
 
-# %% ../nbs/02_model.ipynb #4f7b8eb2
+# %% ../nbs/02_model.ipynb #905ceedb
 ARCHS = dict(densenet121=models.densenet121, densenet169=models.densenet169, densenet201=models.densenet201,
              resnet18=models.resnet18, resnet34=models.resnet34, resnet50=models.resnet50)
 HEADS = dict(fastai='fastai: concat pooling, one hidden layer', avg='global average pooling, one linear layer',
@@ -55,7 +56,7 @@ def weights_hint(arch:str) -> str: # architecture name
     return (f"Put {Path(url).name} (from {url}) in {Path(torch.hub.get_dir())/'checkpoints'}, or pass a local file "
             f"with weights=PATH (--weights PATH), or train from scratch with pretrained=False (--no-pretrained).")
 
-# %% ../nbs/02_model.ipynb #ae275fd3
+# %% ../nbs/02_model.ipynb #e4d02196
 def _state_dict(path:Path) -> dict:
     "A state dict from a file holding one (or a checkpoint dict with 'state_dict' or 'model'), never unpickling code."
     try: sd = torch.load(path, map_location='cpu', weights_only=True)
@@ -81,7 +82,7 @@ def load_arch_weights(arch:str, # architecture name
                            f"state dict for {arch}. {weights_hint(arch)}") from None
     return model
 
-# %% ../nbs/02_model.ipynb #46bbc760
+# %% ../nbs/02_model.ipynb #10739f28
 def pool_head(nf:int, # channels of the body's last feature map
               pool:str='max', # 'max' or 'avg': global pooling of each channel
               p:float=0.5, # dropout before the linear layer
@@ -95,7 +96,7 @@ def torchvision_head(nf:int, # channels of the body's last feature map
     "One-logit head shaped like torchvision's DenseNet classifier: ReLU (not in place), global average pooling, one linear layer."
     return nn.Sequential(nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(nf, 1))
 
-# %% ../nbs/02_model.ipynb #47d54fb2
+# %% ../nbs/02_model.ipynb #86354f68
 def body_cut(arch:str, # a name in `ARCHS`
              drop_stages:int=0, # how many of the last stages to leave out: 0, 1 or 2
             ):
@@ -109,7 +110,7 @@ def body_cut(arch:str, # a name in `ARCHS`
         return nn.Sequential(feats[:names.index(f'transition{4 - drop_stages}')] if drop_stages else feats)
     return cut
 
-# %% ../nbs/02_model.ipynb #34407b38
+# %% ../nbs/02_model.ipynb #74eff044
 class _Torchvision:
     "The torchvision model `create_vision_model` starts from: ImageNet weights, a local weights file, or random weights."
     def __init__(self, arch:str, weights:str|Path|None=None): self.arch, self.weights = arch, weights
@@ -136,7 +137,7 @@ def xray_model(arch:str='densenet121', # a name in `ARCHS`
     return create_vision_model(_Torchvision(arch, weights), 1, pretrained=weights is not None or pretrained,
                                cut=cut, custom_head=custom)
 
-# %% ../nbs/02_model.ipynb #23fb64a9
+# %% ../nbs/02_model.ipynb #d028f0c5
 def pos_weight_of(dls:DataLoaders) -> float:
     "Normal/pneumonia ratio of the training labels: the `pos_weight` that balances the loss."
     ys = torch.tensor([int(y) for y in dls.train_ds.tls[1]])
@@ -162,7 +163,7 @@ def xray_learner(dls:DataLoaders, # from `xray_dataloaders`
     if weights is not None or pretrained: learn.freeze()
     return learn
 
-# %% ../nbs/02_model.ipynb #d89c21bf
+# %% ../nbs/02_model.ipynb #d299506c
 def bn_layers(net:nn.Module) -> list:
     "The network's batch-norm layers, in the order they run."
     return [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
@@ -191,7 +192,7 @@ def adapt_bn(net:nn.Module, # a network in eval mode
         bn.running_mean.copy_(mean); bn.running_var.copy_((s2/n - mean**2).clamp_min(0)*n/max(n - 1, 1))
     return net.eval()
 
-# %% ../nbs/02_model.ipynb #affd273b
+# %% ../nbs/02_model.ipynb #ec4a7e31
 def cpu_has_bf16() -> bool:
     "True if this CPU has native bf16 matrix units (AVX-512 BF16 or AMX), per /proc/cpuinfo."
     try: flags = Path('/proc/cpuinfo').read_text()

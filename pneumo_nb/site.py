@@ -6,7 +6,7 @@
 __all__ = ['MIN_FILMS', 'site_files', 'shift_report', 'print_shift', 'estimate_prevalence', 'adapt_net', 'site_point', 'adapt',
            'print_adapted']
 
-# %% ../nbs/04a_new_site.ipynb #ebf2a5ee
+# %% ../nbs/04a_new_site.ipynb #d94046c3
 import hashlib, json, shutil
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -16,7 +16,7 @@ from .metrics import platt, fit_reference, feature_distance
 from .folder import ModelFolder
 from .infer import XrayModel, load_model, score_files, FAR_OUT
 
-# %% ../nbs/04a_new_site.ipynb #8b24fab2
+# %% ../nbs/04a_new_site.ipynb #4e144a6c
 def site_files(folder:str|Path) -> list: # a folder of films, searched recursively
     "Every JPEG, PNG or DICOM file in and below `folder`, ordered by content (names, folders and listing order do not matter)."
     folder = Path(folder)
@@ -26,7 +26,7 @@ def site_files(folder:str|Path) -> list: # a folder of films, searched recursive
     digest = lambda f: hashlib.sha1(f.read_bytes()).hexdigest()
     return sorted(files, key=lambda f: (digest(f), f.name))
 
-# %% ../nbs/04a_new_site.ipynb #db1e6864
+# %% ../nbs/04a_new_site.ipynb #e61801f7
 def shift_report(xm:XrayModel, # a loaded model (`load_model`)
                  films:str|Path, # a folder of the new site's films
                  bs:int=32) -> dict: # batch size
@@ -44,14 +44,14 @@ def shift_report(xm:XrayModel, # a loaded model (`load_model`)
 
 def print_shift(r:dict): # from `shift_report`
     "What `pneumo data shift` prints."
-    print(f"{r['n']} films of {r['folder']}: median distance from the training films {r['median_distance']:.2f} (validation films: "
+    print(f"{r['n']} films of {Path(r['folder']).name}/: median distance from the training films {r['median_distance']:.2f} (validation films: "
           f"{r['valid_median']:.2f}); beyond 95 % of the validation films: {r['beyond_valid_95']:.0%} (5 % at the training site); "
           f"beyond all of them: {r['beyond_valid_max']:.0%}.")
     print(f"{'Shifted' if r['shifted'] else 'Like the training site'}. Estimated share of pneumonia there: {r['prevalence']:.2f} "
           f"(training: {r['train_prevalence']:.2f}). Far from every training film: {len(r['far_out'])} (listed below).")
     for p, e in r['unreadable']: print(f"unreadable: {e}")
 
-# %% ../nbs/04a_new_site.ipynb #48418a9b
+# %% ../nbs/04a_new_site.ipynb #88e08773
 def estimate_prevalence(p:np.ndarray, # calibrated probabilities of pneumonia at the new site
                         prior:float, # the share of pneumonia the calibration holds for (training's)
                         iters:int=200, tol:float=1e-7) -> tuple:
@@ -64,7 +64,7 @@ def estimate_prevalence(p:np.ndarray, # calibrated probabilities of pneumonia at
         if done: break
     return q, moved
 
-# %% ../nbs/04a_new_site.ipynb #9445eb1d
+# %% ../nbs/04a_new_site.ipynb #16a5ec0f
 def _films(xm:XrayModel, files:list) -> np.ndarray:
     "The files squished as the model wants them (n×size×size uint8)."
     from pneumo_nb.data import squish
@@ -81,14 +81,14 @@ def adapt_net(xm:XrayModel, # a loaded model
     order = np.random.default_rng(seed).permutation(len(films))
     return adapt_bn(xm.net(), (torch.from_numpy(network_input(films[order[i:i+bs]])) for i in range(0, len(films), bs)), layers)
 
-# %% ../nbs/04a_new_site.ipynb #5b74a5b7
+# %% ../nbs/04a_new_site.ipynb #d5ed8f12
 def site_point(info:dict, # metrics.json of the model
                adapted:bool=True) -> tuple: # the operating point chosen for adapted models, or the one as trained
     "(calibration, Youden threshold) of a model folder's operating point for adapted models, or as trained."
     op = info['adapted'] if adapted else info
     return op['calibration'], op['thresholds']['youden']['threshold']
 
-# %% ../nbs/04a_new_site.ipynb #5c5d02a0
+# %% ../nbs/04a_new_site.ipynb #8f0d7726
 MIN_FILMS = 100 # the fewest films `adapt` accepts: fewer give noisier statistics (measured in the lesson)
 
 def _adapted_info(info:dict, on:dict) -> dict:
@@ -98,7 +98,7 @@ def _adapted_info(info:dict, on:dict) -> dict:
     return {**{k: v for k, v in info.items() if k != 'engines'}, 'calibration': info['adapted']['calibration'], 'thresholds': info['adapted']['thresholds'],
             'before_adaptation': {k: info[k] for k in ('calibration', 'thresholds', 'valid_auc')}, 'warnings': info['warnings'] + warn, 'adapted_on': on}
 
-# %% ../nbs/04a_new_site.ipynb #6b3f21f6
+# %% ../nbs/04a_new_site.ipynb #debb162e
 def adapt(model:str|Path, # a model folder from `pneumo train`
           films:str|Path, # a folder of the new site's films, searched recursively; labels and folder names are never read
           out:str|Path, # the adapted model folder to write (new)
@@ -127,13 +127,13 @@ def adapt(model:str|Path, # a model folder from `pneumo train`
         mf.write_card()
     return dict(ModelFolder(out).info, far_out_files=[str(p) for p in far], unreadable_files=errors, out=str(out))
 
-# %% ../nbs/04a_new_site.ipynb #d22ed4f6
+# %% ../nbs/04a_new_site.ipynb #026e5026
 def print_adapted(m:dict): # from `adapt`
     "What `pneumo adapt` prints."
     a, t = m['adapted_on'], m['thresholds']['youden']
     print(f"Adapted on {a['films']} films of {a['folder']}/ ({a['far_out']} far out and {a['unreadable']} unreadable left out); "
           f"estimated share of pneumonia there {a['prevalence']:.2f} (training {m['train_prevalence']:.2f}).")
     print(f"Threshold for adapted models: {t['threshold']:.3g} (was {m['before_adaptation']['thresholds']['youden']['threshold']:.3g}); "
-          f"model folder: {m['out']}")
+          f"model folder: {Path(m['out']).name}")
     for w in m['warnings']: print(f"warning: {w}")
     for p in m['far_out_files']: print(f"left out, far from every training film: {p}")
