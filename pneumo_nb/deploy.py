@@ -6,7 +6,7 @@
 __all__ = ['HEADERS', 'preprocessing_spec', 'spec_file', 'export_onnx', 'export_torchscript', 'OnnxXray', 'heatmap_file',
            'make_app', 'SecurityHeaders', 'web_app', 'serve']
 
-# %% ../nbs/06_deploy.ipynb #982c76a3
+# %% ../nbs/06_deploy.ipynb #10af31d7
 import json, os, shutil, tempfile, warnings
 from pathlib import Path
 import numpy as np
@@ -16,7 +16,7 @@ from .data import MAX_BYTES, IMAGENET_MEAN, IMAGENET_STD, load_xray
 from .infer import XrayModel
 from .folder import inside_model
 
-# %% ../nbs/06_deploy.ipynb #11c92080
+# %% ../nbs/06_deploy.ipynb #5e84bb58
 def preprocessing_spec(xm:XrayModel) -> dict: # from `load_model`
     "Everything a consumer must do before and after the network, as a JSON-able dict."
     cal = xm.calibration or dict(a=1.0, b=0.0)
@@ -29,7 +29,7 @@ def preprocessing_spec(xm:XrayModel) -> dict: # from `load_model`
                 threshold=xm.threshold, threshold_name=xm.threshold_name, call='PNEUMONIA if probability >= threshold else NORMAL',
                 arch=xm.arch, valid_auc=xm.info.get('valid_auc'), notice='Research tool, not a diagnostic device.')
 
-# %% ../nbs/06_deploy.ipynb #7502049d
+# %% ../nbs/06_deploy.ipynb #672403a8
 def spec_file(path:str|Path) -> Path: # an exported file
     "The preprocessing spec written beside an exported file: its name with .json added (model.onnx.json)."
     return Path(str(path) + '.json')
@@ -57,7 +57,7 @@ def export_onnx(xm:XrayModel, # from `load_model`
     atomic_write(spec_file(path), spec)
     return path
 
-# %% ../nbs/06_deploy.ipynb #ff024fc2
+# %% ../nbs/06_deploy.ipynb #65950db9
 def export_torchscript(xm:XrayModel, # from `load_model`
                        path:str|Path, # the .pt file to write
                        force:bool=False) -> Path: # replace files that exist
@@ -71,7 +71,7 @@ def export_torchscript(xm:XrayModel, # from `load_model`
     atomic_write(spec_file(path), spec)
     return path
 
-# %% ../nbs/06_deploy.ipynb #a838d8b1
+# %% ../nbs/06_deploy.ipynb #854cd2af
 class OnnxXray:
     "Score films with an exported .onnx file: NumPy, Pillow and ONNX Runtime only (no torch, no fastai, no pneumo_nb)."
     def __init__(self, path:str|Path):
@@ -96,7 +96,7 @@ class OnnxXray:
         c = self.spec['calibration']
         return 1/(1 + np.exp(-(c['a']*self.logits(imgs).astype(np.float64) + c['b'])))
 
-# %% ../nbs/06_deploy.ipynb #99b03c12
+# %% ../nbs/06_deploy.ipynb #563980d3
 def heatmap_file(img:Image.Image, # the overlay to hand to Gradio
                  folder:Path, # a folder of the app's own
                  max_age:float=3600.): # seconds a file stays after its last use
@@ -107,7 +107,7 @@ def heatmap_file(img:Image.Image, # the overlay to hand to Gradio
         if time.time() - old.stat().st_mtime > max_age: old.unlink(missing_ok=True)
     return str(atomic_write(folder/f'{hashlib.sha256(data).hexdigest()[:32]}.png', data))
 
-# %% ../nbs/06_deploy.ipynb #1d808863
+# %% ../nbs/06_deploy.ipynb #353ecb31
 def make_app(xm:XrayModel, # a loaded model (`load_model`)
              method:str='gradcam'): # heatmap method, one of CAM_METHODS
     "A Gradio app: upload a chest X-ray, get probability, call at the saved threshold and Grad-CAM overlay."
@@ -134,12 +134,13 @@ def make_app(xm:XrayModel, # a loaded model (`load_model`)
         go.click(analyse, upload, [prob, call, heat])
     return app
 
+# %% ../nbs/06_deploy.ipynb #a46ecc9f
 HEADERS = {'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'SAMEORIGIN', 'Referrer-Policy': 'no-referrer',
            'Content-Security-Policy': "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
                                       "img-src 'self' data: blob:; font-src 'self' data:; media-src 'self' blob:; connect-src 'self' ws: wss:; "
                                       "frame-ancestors 'self'; object-src 'none'; base-uri 'self'"} # what every answer of `serve` carries
 
-# %% ../nbs/06_deploy.ipynb #8f0a8e26
+# %% ../nbs/06_deploy.ipynb #092fe3a4
 class SecurityHeaders:
     "ASGI middleware: `HEADERS` on every HTTP answer, set as the answer starts (the body streams through untouched)."
     def __init__(self, app): self.app = app
@@ -152,6 +153,7 @@ class SecurityHeaders:
             await send(message)
         await self.app(scope, receive, send_with_headers)
 
+# %% ../nbs/06_deploy.ipynb #047503b4
 def web_app(xm:XrayModel, # a loaded model
             method:str='gradcam'): # heatmap method
     "`make_app` inside a FastAPI application that adds `HEADERS` to every answer, with Gradio's upload limit set to the loader's."
@@ -161,6 +163,7 @@ def web_app(xm:XrayModel, # a loaded model
     api.add_middleware(SecurityHeaders)
     return gr.mount_gradio_app(api, make_app(xm, method), path='/', max_file_size=MAX_BYTES)
 
+# %% ../nbs/06_deploy.ipynb #653aea35
 def serve(xm:XrayModel, # a loaded model
           host:str='127.0.0.1', # address to listen on: this machine only, by default
           port:int=7860, # port

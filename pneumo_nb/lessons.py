@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['LESSON_RECIPES', 'LessonData', 'lesson_data', 'lesson_model', 'course_run', 'kept', 'keep']
 
-# %% ../nbs/80_lessons.ipynb #7e3f8c70
+# %% ../nbs/80_lessons.ipynb #6f938d1e
 import json, os, shutil, tempfile, time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +14,7 @@ from .data import CREDIT, find_data_root
 from .phantoms import make_phantoms
 from .folder import ModelFolder
 
-# %% ../nbs/80_lessons.ipynb #cf5c5017
+# %% ../nbs/80_lessons.ipynb #57dec8d4
 @dataclass
 class LessonData:
     "The data a lesson runs on: its root folder, whether it is the real data set, and the $PNEUMO_LIMIT films a quick check trains on."
@@ -43,9 +43,9 @@ def lesson_data(n:int=800, # phantoms to make when there is no real data
         except OSError: shutil.rmtree(tmp)
     return LessonData(root, False, limit)
 
-# %% ../nbs/80_lessons.ipynb #4638d7e0
+# %% ../nbs/80_lessons.ipynb #10985951
 LESSON_RECIPES = dict(
-    real=dict(arch='densenet121', size=160, epochs=20, budget='45m', pretrained=False),
+    real=dict(arch='densenet121', size=224, epochs=20, budget='60m', pretrained=False),
     phantoms=dict(arch='resnet18', size=64, epochs=6, pretrained=False, lr=2e-3, final_lr=1e-5, patience=6, bs=32))
 
 def lesson_model(data:LessonData, # `lesson_data()`
@@ -66,13 +66,13 @@ def lesson_model(data:LessonData, # `lesson_data()`
             if not quick: raise DataError(f"{e} (03_train trains it again.)") from None
             folder.rename(folder.with_name(f'{folder.name}.old-{int(time.time())}'))
     if not quick:
-        raise DataError(f"This lesson needs the course's model ({folder}), which 03_train trains: 45 minutes on a 2-core CPU. Run "
+        raise DataError(f"This lesson needs the course's model ({folder}), which 03_train trains on a one-hour budget. Run "
                         "03_train first, or set PNEUMO_LIMIT=240 for a small stand-in in a few minutes.")
     from pneumo_nb.train import train
     train(data.root, folder, **kw)
     return folder
 
-# %% ../nbs/80_lessons.ipynb #b1b65f31
+# %% ../nbs/80_lessons.ipynb #02dfcbca
 def course_run(data:LessonData) -> bool:
     "True when a lesson runs the course itself: the real films, not a $PNEUMO_LIMIT check (only then are its results kept)."
     return data.real and not data.limit

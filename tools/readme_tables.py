@@ -19,8 +19,13 @@ def md(df:pd.DataFrame) -> str:
     return '\n'.join(['| ' + ' | '.join(map(str, df.columns)) + ' |', '|' + '---|'*len(df.columns)] +
                      ['| ' + ' | '.join(map(str, r)) + ' |' for r in cells.itertuples(index=False)])
 
+def globbed(pattern:str) -> list:
+    "The results files that match `pattern`; FileNotFoundError when there are none."
+    if not (fs := sorted(RES.glob(pattern))): raise FileNotFoundError(2, 'no results file', str(RES/pattern))
+    return fs
+
 def recipes() -> pd.DataFrame:
-    return pd.concat([pd.read_csv(f) for f in sorted(RES.glob('recipes-*.csv'))], ignore_index=True)
+    return pd.concat([pd.read_csv(f) for f in globbed('recipes-*.csv')], ignore_index=True)
 
 def f3(v): return '' if pd.isna(v) else f'{v:.3f}'
 
@@ -39,7 +44,7 @@ def hour():
     return md(d[['arm', 'cpu', 'precision', 'epochs', 'train_min', 'valid_auc', 'test_auc', 'threshold', 'test_sens', 'test_spec']])
 
 def levers():
-    d = pd.concat([pd.read_csv(f).assign(cpu=f.stem.split('-', 1)[1]) for f in sorted(RES.glob('levers-*.csv'))], ignore_index=True)
+    d = pd.concat([pd.read_csv(f).assign(cpu=f.stem.split('-', 1)[1]) for f in globbed('levers-*.csv')], ignore_index=True)
     return md(pd.DataFrame({'arm (seeds -s0, -s1, -s2)': d.group, 'cpu': d.cpu, 'seeds': d.seeds, 'epochs': d.epochs, 'validation AUC (mean)': d.valid_auc.map(f3),
                             'test AUC mean ± sd': [f'{m:.3f} ± {s:.3f}' for m, s in zip(d.test_auc_mean, d.test_auc_sd)],
                             'test AUC range': [f'{a:.3f}–{b:.3f}' for a, b in zip(d.test_auc_min, d.test_auc_max)],
@@ -51,7 +56,7 @@ def all_runs():
 
 def speed():
     rows = []
-    for f in sorted(RES.glob('speed-*.json')):
+    for f in globbed('speed-*.json'):
         s = json.loads(f.read_text()); kind = f.stem.split('-', 1)[1]
         tb = s.get('train_baseline', {})
         rows += [dict(cpu=kind, path='training, the plain PyTorch baseline (fp32)', speed=f"{tb.get('imgs_per_s', '')} img/s", ratio='1×'),
@@ -69,20 +74,29 @@ def tests():
 
 TABLES = dict(course=course, new_site=new_site, hour=hour, levers=levers, runs=all_runs, speed=speed, tests=tests)
 
-def fill(text:str) -> str:
-    "The README with every table between its markers made anew from its file."
+MADE_BY = dict(course='refresh_lessons.py (04_evaluate)', new_site='refresh_lessons.py (04a_new_site)', hour='benchmarks/recipes.py',
+               levers='benchmarks/recipes.py table --groups --save', runs='benchmarks/recipes.py', speed='benchmarks/speed.py --save',
+               tests='tools/time_tests.py')
+
+def fill(text:str) -> tuple:
+    "The README with every table between its markers made anew from its file, and the tables whose file is missing."
+    missing = []
     for name, make in TABLES.items():
-        text = re.sub(rf'(<!-- table:{name} -->\n).*?(\n<!-- /table:{name} -->)', lambda m: m.group(1) + make() + m.group(2), text, flags=re.S)
-    return text
+        try: table = make()
+        except FileNotFoundError as e: missing.append(f"{name} (no {Path(e.filename).relative_to(ROOT)}: run {MADE_BY[name]})"); continue
+        text = re.sub(rf'(<!-- table:{name} -->\n)(?:.*?\n)?(<!-- /table:{name} -->)', lambda m: m.group(1) + table + '\n' + m.group(2), text, flags=re.S)
+    return text, missing
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0]); ap.add_argument('--check', action='store_true')
     a = ap.parse_args()
     readme = ROOT/'README.md'
-    old, new = readme.read_text(), fill(readme.read_text())
-    missing = [n for n in TABLES if f'<!-- table:{n} -->' not in old]
+    old = readme.read_text()
+    new, missing = fill(old)
+    missing += [f"{n} (no <!-- table:{n} --> marker in README.md)" for n in TABLES if f'<!-- table:{n} -->' not in old]
+    for m in missing: print(f"README table {m}")
     if a.check:
         ok = old == new and not missing
-        print("README tables match their files." if ok else f"README tables differ from their files{'; no markers for ' + ', '.join(missing) if missing else ''}: run python tools/readme_tables.py")
+        print("README tables match their files." if ok else "README tables differ from their files: run python tools/readme_tables.py")
         sys.exit(0 if ok else 1)
-    readme.write_text(new); print(f"README tables filled ({', '.join(n for n in TABLES if n not in missing)}).")
+    readme.write_text(new); print(f"README tables filled ({len(TABLES) - len(missing)} of {len(TABLES)}).")

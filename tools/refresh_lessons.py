@@ -7,7 +7,7 @@ Without PNEUMO_DATA the lessons run on phantoms (fine for a check; the committed
 Each notebook runs in its own kernel, in the order of the course, with nbclient (what JupyterLab does), then nbdev_clean
 strips what differs between runs. Afterwards it checks what CI checks: an image in every lesson, no machine paths.
 """
-import argparse, os, re, shutil, subprocess, sys, time
+import argparse, base64, io, os, re, shutil, subprocess, sys, time
 from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
@@ -18,6 +18,15 @@ LESSONS = ['00_data', '00a_phantoms', '01_augment', '02_model', '02a_metrics', '
 LIBRARY = ['00_core', '02b_folder', '80_lessons']   # library pages: saved with their outputs, no figure needed
 # the test notebooks (97-99) are not lessons: they keep no outputs
 
+def shrink(nb, over:int=100_000):
+    "Re-encode each PNG output larger than `over` bytes with a 256-colour palette: about a third of the size, alike to the eye."
+    from PIL import Image
+    for o in (o for c in nb.cells if c.cell_type == 'code' for o in c.get('outputs', [])):
+        png = o.get('data', {}).get('image/png')
+        if not png or len(png) < over: continue
+        out = io.BytesIO(); Image.open(io.BytesIO(base64.b64decode(png))).convert('RGB').quantize(256).save(out, 'PNG', optimize=True)
+        if out.tell() < len(png)*3//4: o['data']['image/png'] = base64.b64encode(out.getvalue()).decode()
+
 def run(name:str, timeout:int):
     "Execute nbs/NAME.ipynb in a fresh kernel, in the notebooks folder, and save it with its outputs."
     path = NBS/f'{name}.ipynb'
@@ -25,7 +34,9 @@ def run(name:str, timeout:int):
     t = time.time()
     NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(NBS)}},
                    store_widget_state=False).execute()   # widgets need a live kernel: the docs show a still image instead
-    nbformat.write(nb, path)
+    for c in nb.cells:                                      # nbclient runs every cell: what nbdev skips keeps no output
+        if c.cell_type == 'code' and re.search(r'^#\|\s*eval:\s*false', c.source, re.M): c.outputs = []
+    shrink(nb); nbformat.write(nb, path)
     print(f"{name}: {time.time() - t:.0f} s", flush=True)
 
 def check(name:str) -> list:
@@ -59,8 +70,13 @@ if __name__ == '__main__':
     if not os.environ.get('PNEUMO_DATA'): print("PNEUMO_DATA is not set: the lessons run on phantoms.")
     os.environ.pop('MPLBACKEND', None)                  # the kernels must draw inline, as JupyterLab's do
     if a.fresh_model and (NBS/'models').exists(): shutil.move(NBS/'models', NBS/f'models.old-{int(time.time())}')
-    for n in a.notebooks: run(Path(n).stem, a.timeout)
+    failed = {}
+    for n in a.notebooks:                             # a lesson that fails keeps its old outputs; the others still run
+        try: run(Path(n).stem, a.timeout)
+        except Exception as e:
+            text = re.sub(r'\x1b\[[0-9;]*m', '', str(e)).strip()       # the cell's traceback, without terminal colours
+            failed[n] = [f"failed: {text.splitlines()[-1][:300]}"]; print(f"{n}: {text[-3000:]}", flush=True)
     subprocess.run(['nbdev_clean'], cwd=NBS.parent, check=True)
-    bad = {n: p for n in a.notebooks if (p := check(Path(n).stem))}
+    bad = {**{n: p for n in a.notebooks if (p := check(Path(n).stem))}, **failed}
     for n, p in bad.items(): print(f"{n}: {', '.join(p)}")
     sys.exit(1 if bad else 0)
