@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['subtype_table', 'write_report', 'evaluate', 'print_scoring', 'append_log', 'log_scoring']
 
-# %% ../nbs/04_evaluate.ipynb #25655e78
+# %% ../nbs/04_evaluate.ipynb #056c18c1
 import base64, json, os, subprocess, time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,7 +19,7 @@ from .infer import XrayModel, load_model, score_files
 from .metrics import binary_metrics, ranking_metrics, bootstrap_ci, calibration, plot_roc, plot_pr, plot_confusion, plot_calibration
 from .folder import ModelFolder, inside_model
 
-# %% ../nbs/04_evaluate.ipynb #70043acf
+# %% ../nbs/04_evaluate.ipynb #d69a84cd
 def subtype_table(preds:pd.DataFrame, # path, label, probability
                   threshold:float) -> pd.DataFrame: # operating threshold
     "Per subtype: films, mean probability and the share called pneumonia (sensitivity, or 1 - specificity for normal)."
@@ -27,7 +27,7 @@ def subtype_table(preds:pd.DataFrame, # path, label, probability
     return d.groupby('subtype').agg(films=('called', 'size'), mean_probability=('probability', 'mean'),
                                     called_pneumonia=('called', 'mean')).reset_index()
 
-# %% ../nbs/04_evaluate.ipynb #d4a7c8e0
+# %% ../nbs/04_evaluate.ipynb #dff515a2
 def _metrics(preds:pd.DataFrame, xm:XrayModel, n_boot:int, seed:int) -> dict:
     "Metrics at the model's threshold and at 0.5, ranking, patient-level intervals, calibration, subtypes, over-confidence."
     y, p = (preds.label == 'PNEUMONIA').astype(int).values, preds.probability.values
@@ -53,7 +53,7 @@ def _figures(preds:pd.DataFrame, r:dict, out:Path) -> list:
         tags.append(f'<img src="data:image/png;base64,{base64.b64encode((out/f"{name}.png").read_bytes()).decode()}" alt="{name}">')
     return tags
 
-# %% ../nbs/04_evaluate.ipynb #11814089
+# %% ../nbs/04_evaluate.ipynb #8f772037
 def _metric_rows(at:dict, ci:dict) -> str: # at: {name: binary_metrics}; ci: {name: bootstrap_ci}
     "HTML table rows: one metric per row, one column per threshold, with intervals where computed."
     rows = []
@@ -63,7 +63,7 @@ def _metric_rows(at:dict, ci:dict) -> str: # at: {name: binary_metrics}; ci: {na
         rows.append(f'<tr><th>{k}</th>{"".join(f"<td>{c}</td>" for c in cells)}</tr>')
     return '\n'.join(rows)
 
-# %% ../nbs/04_evaluate.ipynb #f6437b5f
+# %% ../nbs/04_evaluate.ipynb #9f681ba1
 def write_report(out:Path, # report folder
                  r:dict, # from `evaluate`
                  figs:list, # <img> tags from `_figures`
@@ -87,7 +87,7 @@ def write_report(out:Path, # report folder
         n_unreadable=len(r['unreadable']), note=esc(r['note']), threshold=f"{r['threshold']:.3g}", threshold_name=esc(r['threshold_name']),
         tta=r['tta'], engine=esc(r['engine']), model_info=esc(json.dumps(r['model_info'])), main=main, unreadable=lists))
 
-# %% ../nbs/04_evaluate.ipynb #34b5db02
+# %% ../nbs/04_evaluate.ipynb #b6a2b90c
 def _report_folder(xm:XrayModel, data:Path, out) -> Path:
     "The report folder: default the model's eval-<name>/; never in the data, never a link, never elsewhere in a model folder."
     out = Path(out) if out else xm.folder.report_dir(data.name)
@@ -98,7 +98,7 @@ def _report_folder(xm:XrayModel, data:Path, out) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     return out
 
-# %% ../nbs/04_evaluate.ipynb #8c75acf5
+# %% ../nbs/04_evaluate.ipynb #91ce44df
 def evaluate(model:XrayModel|str|Path, # a loaded model (`load_model`), or a model folder
              data:str|Path, # labelled folder (NORMAL/, PNEUMONIA/), data root (its test/), or a folder of images
              out:str|Path|None=None, # report folder; default: MODEL/eval-<folder name>
@@ -129,7 +129,7 @@ def evaluate(model:XrayModel|str|Path, # a loaded model (`load_model`), or a mod
     atomic_write(out/'report.json', json.dumps(r, indent=1, default=str))
     return r
 
-# %% ../nbs/04_evaluate.ipynb #ac310421
+# %% ../nbs/04_evaluate.ipynb #e8d822aa
 def print_scoring(r:dict): # from `evaluate`
     "What `pneumo evaluate` prints: counts, speed, ranking, the metrics at each threshold, where the report is."
     if r['note']: print(r['note'])
@@ -143,7 +143,7 @@ def print_scoring(r:dict): # from `evaluate`
               .to_string(float_format=lambda v: f'{v:.3f}'))
     print(f"Report: {Path(r['report'])/'report.html'}")
 
-# %% ../nbs/04_evaluate.ipynb #79589042
+# %% ../nbs/04_evaluate.ipynb #d4a4b71f
 def _portable(command:str) -> str:
     "A command with the data folder written as $PNEUMO_DATA and no path of this machine's home or temporary folders."
     if d := os.environ.get('PNEUMO_DATA'): command = command.replace(str(Path(d).resolve()), '$PNEUMO_DATA').replace(d, '$PNEUMO_DATA')

@@ -6,7 +6,7 @@
 __all__ = ['ENGINES', 'FAR_OUT', 'preprocess', 'OnnxEngine', 'TorchEngine', 'XrayModel', 'load_model', 'quantize_model',
            'score_files', 'predict_files', 'forward_gflop']
 
-# %% ../nbs/03a_infer.ipynb #192ac7d8
+# %% ../nbs/03a_infer.ipynb #f559fc26
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,7 +17,7 @@ from .data import load_xray, squish, network_input
 from .metrics import platt, feature_distance
 from .folder import ModelFolder
 
-# %% ../nbs/03a_infer.ipynb #d6bb4acf
+# %% ../nbs/03a_infer.ipynb #8a36b123
 def preprocess(img, # a PIL image from `load_xray`, any size
                size:int, # the network's input side
                equalize:bool=False, # equalise the grey levels first (if the model was trained so)
@@ -25,7 +25,7 @@ def preprocess(img, # a PIL image from `load_xray`, any size
     "The network input for one film: grey, squished to `size`×`size`, 0–1, three channels, ImageNet-normalised."
     return network_input(squish(img, size, equalize))
 
-# %% ../nbs/03a_infer.ipynb #e78a656b
+# %% ../nbs/03a_infer.ipynb #af06ba1d
 ENGINES = ('auto', 'torch', 'onnx', 'onnx-int8') # auto: torch on a GPU, else ONNX in fp32; int8 only when asked for
 
 class OnnxEngine:
@@ -37,7 +37,7 @@ class OnnxEngine:
         logit, feats = self.session.run(['logit', 'features'], {'image': np.ascontiguousarray(x, np.float32)})
         return logit.reshape(-1), feats
 
-# %% ../nbs/03a_infer.ipynb #d6dae945
+# %% ../nbs/03a_infer.ipynb #e4410349
 class TorchEngine:
     "Run the PyTorch network: logits and feature maps, on the CPU or a GPU, at the precision that pays there."
     name = 'torch'
@@ -58,7 +58,7 @@ class TorchEngine:
             logit = self.model[1](f)
         return logit.float().view(-1).cpu().numpy(), f.float().cpu().numpy()
 
-# %% ../nbs/03a_infer.ipynb #b2854994
+# %% ../nbs/03a_infer.ipynb #c4c161cb
 class XrayModel:
     "A model folder ready to score films: engine, input size, preprocessing, calibration, operating threshold, feature reference."
     def __init__(self, mf:ModelFolder, engine, threshold:float, threshold_name:str):
@@ -89,7 +89,7 @@ class XrayModel:
 
 FAR_OUT = 2. # a film farther than this many times the farthest validation film is flagged (see "How far from the training films")
 
-# %% ../nbs/03a_infer.ipynb #d8c34149
+# %% ../nbs/03a_infer.ipynb #6b03d025
 def _threshold(info:dict, threshold, f) -> tuple:
     "An operating threshold (value, name) from a probability or a name in `info['thresholds']`."
     if isinstance(threshold, (int, float)):
@@ -118,7 +118,7 @@ def load_model(model_dir:str|Path, # a model folder from `pneumo train`
     e = TorchEngine(mf.net(), device, precision) if engine == 'torch' else OnnxEngine(mf, int8=engine == 'onnx-int8')
     return XrayModel(mf, e, th, name)
 
-# %% ../nbs/03a_infer.ipynb #38579576
+# %% ../nbs/03a_infer.ipynb #8b3aded7
 def quantize_model(model_dir:str|Path, # a model folder with model.onnx
                    files:list|None=None, # calibration and parity films; default: the folder's validation films
                    data:str|Path|None=None, # data root the split is relative to; default: the one in metrics.json
@@ -131,7 +131,7 @@ def quantize_model(model_dir:str|Path, # a model folder with model.onnx
     y = np.array([Path(f).parent.name.upper() == 'PNEUMONIA' for f in files], int)
     return mf.write_int8(x, y, **kwargs)
 
-# %% ../nbs/03a_infer.ipynb #266c2b5f
+# %% ../nbs/03a_infer.ipynb #89d758cc
 def _load(xm:XrayModel, path:Path) -> tuple:
     "(input array, original size, None) for a readable file, (None, None, reason) otherwise."
     try: img = load_xray(path)
@@ -160,7 +160,7 @@ def score_files(xm:XrayModel, # from `load_model`
     df = pd.DataFrame(rows, columns=['path', 'probability', 'distance', 'width', 'height'])
     return df.assign(far_out=xm.far_out(df.distance.values)), errors
 
-# %% ../nbs/03a_infer.ipynb #7988cb28
+# %% ../nbs/03a_infer.ipynb #b663b987
 def predict_files(xm:XrayModel, # from `load_model`
                   files:list) -> list: # image files
     "One record per file, in order: probability, call and distance, a far-out flag when it applies, or the error."
@@ -170,7 +170,7 @@ def predict_files(xm:XrayModel, # from `load_model`
     recs.update({str(p): dict(file=str(p), error=e) for p, e in errors})
     return [recs[str(f)] for f in files]
 
-# %% ../nbs/03a_infer.ipynb #5e4a8ee4
+# %% ../nbs/03a_infer.ipynb #5604235a
 def forward_gflop(net, # a PyTorch network
                   size:int) -> float: # input size in pixels
     "GFLOP of one forward pass of `net` on a size×size film: 2 × the multiply-adds of its convolutions and linear layers."

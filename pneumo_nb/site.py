@@ -6,7 +6,7 @@
 __all__ = ['MIN_FILMS', 'site_files', 'shift_report', 'print_shift', 'estimate_prevalence', 'adapt_net', 'site_point', 'adapt',
            'print_adapted']
 
-# %% ../nbs/04a_new_site.ipynb #5bf194d3
+# %% ../nbs/04a_new_site.ipynb #61cd3d37
 import hashlib, json, shutil
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -16,7 +16,7 @@ from .metrics import platt, fit_reference, feature_distance
 from .folder import ModelFolder
 from .infer import XrayModel, load_model, score_files, FAR_OUT
 
-# %% ../nbs/04a_new_site.ipynb #d9760e89
+# %% ../nbs/04a_new_site.ipynb #9f0a8155
 def site_files(folder:str|Path) -> list: # a folder of films, searched recursively
     "Every JPEG, PNG or DICOM file in and below `folder`, ordered by content (names, folders and listing order do not matter)."
     folder = Path(folder)
@@ -26,7 +26,7 @@ def site_files(folder:str|Path) -> list: # a folder of films, searched recursive
     digest = lambda f: hashlib.sha1(f.read_bytes()).hexdigest()
     return sorted(files, key=lambda f: (digest(f), f.name))
 
-# %% ../nbs/04a_new_site.ipynb #5b909636
+# %% ../nbs/04a_new_site.ipynb #e4270c4c
 def shift_report(xm:XrayModel, # a loaded model (`load_model`)
                  films:str|Path, # a folder of the new site's films
                  bs:int=32) -> dict: # batch size
@@ -51,7 +51,7 @@ def print_shift(r:dict): # from `shift_report`
           f"(training: {r['train_prevalence']:.2f}). Far from every training film: {len(r['far_out'])} (listed below).")
     for p, e in r['unreadable']: print(f"unreadable: {e}")
 
-# %% ../nbs/04a_new_site.ipynb #ced3a89e
+# %% ../nbs/04a_new_site.ipynb #7911fb3c
 def estimate_prevalence(p:np.ndarray, # calibrated probabilities of pneumonia at the new site
                         prior:float, # the share of pneumonia the calibration holds for (training's)
                         iters:int=200, tol:float=1e-7) -> tuple:
@@ -64,7 +64,7 @@ def estimate_prevalence(p:np.ndarray, # calibrated probabilities of pneumonia at
         if done: break
     return q, moved
 
-# %% ../nbs/04a_new_site.ipynb #e3f4d612
+# %% ../nbs/04a_new_site.ipynb #9ef8481d
 def _films(xm:XrayModel, files:list) -> np.ndarray:
     "The files squished as the model wants them (n×size×size uint8)."
     from pneumo_nb.data import squish
@@ -81,14 +81,14 @@ def adapt_net(xm:XrayModel, # a loaded model
     order = np.random.default_rng(seed).permutation(len(films))
     return adapt_bn(xm.net(), (torch.from_numpy(network_input(films[order[i:i+bs]])) for i in range(0, len(films), bs)), layers)
 
-# %% ../nbs/04a_new_site.ipynb #07824b14
+# %% ../nbs/04a_new_site.ipynb #813da22f
 def site_point(info:dict, # metrics.json of the model
                adapted:bool=True) -> tuple: # the operating point chosen for adapted models, or the one as trained
     "(calibration, Youden threshold) of a model folder's operating point for adapted models, or as trained."
     op = info['adapted'] if adapted else info
     return op['calibration'], op['thresholds']['youden']['threshold']
 
-# %% ../nbs/04a_new_site.ipynb #8b20d60b
+# %% ../nbs/04a_new_site.ipynb #a333312c
 MIN_FILMS = 100 # the fewest films `adapt` accepts: fewer give noisier statistics (measured in the lesson)
 
 def _adapted_info(info:dict, on:dict) -> dict:
@@ -98,7 +98,7 @@ def _adapted_info(info:dict, on:dict) -> dict:
     return {**{k: v for k, v in info.items() if k != 'engines'}, 'calibration': info['adapted']['calibration'], 'thresholds': info['adapted']['thresholds'],
             'before_adaptation': {k: info[k] for k in ('calibration', 'thresholds', 'valid_auc')}, 'warnings': info['warnings'] + warn, 'adapted_on': on}
 
-# %% ../nbs/04a_new_site.ipynb #1a8896b8
+# %% ../nbs/04a_new_site.ipynb #1626bb70
 def adapt(model:str|Path, # a model folder from `pneumo train`
           films:str|Path, # a folder of the new site's films, searched recursively; labels and folder names are never read
           out:str|Path, # the adapted model folder to write (new)
@@ -127,7 +127,7 @@ def adapt(model:str|Path, # a model folder from `pneumo train`
         mf.write_card()
     return dict(ModelFolder(out).info, far_out_files=[str(p) for p in far], unreadable_files=errors, out=str(out))
 
-# %% ../nbs/04a_new_site.ipynb #8742755f
+# %% ../nbs/04a_new_site.ipynb #2f901de1
 def print_adapted(m:dict): # from `adapt`
     "What `pneumo adapt` prints."
     a, t = m['adapted_on'], m['thresholds']['youden']
