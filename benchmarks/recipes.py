@@ -19,6 +19,7 @@ import argparse, json, os, queue, re, shutil, subprocess, sys, tempfile, time, t
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np, pandas as pd
+from pneumo_nb.folder import ModelFolder
 
 HERE = Path(__file__).resolve().parent
 ARMS = tomllib.loads((HERE/'arms.toml').read_text())
@@ -40,7 +41,7 @@ def command(arm:str, data:str, runs:Path, overrides:dict|None=None) -> list:
     "The command that trains `arm` (and, for a baseline arm, scores test/)."
     spec = ARMS[arm]
     args = {**spec['args'], **(overrides or {})}
-    if 'split_from' in spec: args['split'] = str(runs/spec['split_from']/'split.csv')
+    if 'split_from' in spec: args['split'] = str(ModelFolder(runs/spec['split_from']).split)
     if spec['runner'] == 'baseline': return [sys.executable, str(HERE/'baseline.py'), data, *flags(args), '--out', str(runs/f'{arm}.json')]
     return ['pneumo', 'train', data, '--out', str(runs/arm), *flags(args)]
 
@@ -52,7 +53,7 @@ def shown(cmd:list, data:str, runs:Path) -> str:
 def run_one(arm:str, a, core:int|None) -> dict:
     "Train and score one arm; return its row of the results table."
     runs, spec = Path(a.runs).resolve(), ARMS[arm]
-    if 'split_from' in spec and not (runs/spec['split_from']/'split.csv').is_file(): run_one(spec['split_from'], a, core)
+    if 'split_from' in spec and not ModelFolder(runs/spec['split_from']).split.is_file(): run_one(spec['split_from'], a, core)
     env = dict(os.environ, OMP_NUM_THREADS=str(spec.get('cores', 1)))
     pin = ['taskset', '-c', str(core)] if core is not None and spec.get('cores', 1) == 1 and shutil.which('taskset') else []
     cmd, t0 = command(arm, a.data, runs, a.overrides), time.time()
@@ -75,7 +76,7 @@ def run_one(arm:str, a, core:int|None) -> dict:
         e = subprocess.run(ev, env=env, capture_output=True, text=True)
         (runs/f'{arm}.log').write_text(r.stdout + r.stderr + e.stdout + e.stderr)
         if e.returncode not in (0, 1): raise SystemExit(f"[{arm}] scoring failed; see {runs/f'{arm}.log'}")
-        m, t = (json.loads(f.read_text()) for f in (runs/arm/'metrics.json', runs/arm/'eval-test'/'report.json'))
+        m, t = ModelFolder(runs/arm).info, json.loads((runs/arm/'eval-test'/'report.json').read_text())
         at = t['at'][t['threshold_name'].split(' ')[0]]
         row = dict(arm=arm, runner='pneumo', precision=m['precision'], size=m['size'], seed=m['seed'], train_min=m['train_minutes'],
                    epochs=m['epochs_run'], img_s=m['imgs_per_s'], valid_auc=round(m['valid_auc'], 4), test_auc=round(t['ranking']['auc'], 4),

@@ -84,7 +84,7 @@ if not a.skip_train:
         base = json.loads((tmp/'baseline.json').read_text())
         res['train_baseline'] = dict(imgs_per_s=base['imgs_per_s'], wall_s=round(wall))
     wall, _ = run(['pneumo', 'train', root, '--out', model, '--size', a.size, '--epochs', 1, '--limit', a.limit, '--no-pretrained'])
-    m = json.loads((model/'metrics.json').read_text())
+    m = ModelFolder(model).info
     res['train_pneumo'] = dict(imgs_per_s=m['imgs_per_s'], precision=m['precision'], wall_s=round(wall), whole_process_imgs_per_s=round(m['n_train']/wall, 2))
     res['train_share_of_limit'] = round(m['imgs_per_s']*3*gflop/best, 3)
     if 'train_baseline' in res:

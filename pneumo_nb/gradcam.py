@@ -131,7 +131,7 @@ def gallery(xm:XrayModel, # from `load_model`
         ax.imshow(r['overlay']); ax.set_title(f"{Path(row.path).stem}\np = {row.probability:.3f}", fontsize=6.5)
     fig.suptitle(f"{names[kind]}: {len(cases(preds, xm.threshold, kind))} at threshold {xm.threshold:.2f}", fontsize=10)
     if credit: fig.text(0.5, 0.01, credit, ha='center', fontsize=7, color='gray')
-    fig.tight_layout(rect=(0, 0.03 if credit else 0, 1, 1))
+    fig.tight_layout(rect=(0, 0.03 if credit else 0, 1, 0.9))                 # room for the title above the films' names
     return fig
 
 # %% ../nbs/05_gradcam.ipynb #5a51a0d6

@@ -54,7 +54,7 @@ def lesson_model(data:LessonData, # `lesson_data()`
                  **kwargs) -> Path: # override `LESSON_RECIPES` or pass `train` arguments
     "The lessons' model folder: trained once, then reused; on the real films only where asked (`train_here`) or for a `limit` check."
     kw = {**LESSON_RECIPES['real' if data.real else 'phantoms'], 'limit': data.limit, **kwargs}
-    if kw['limit']: kw.update(epochs=min(kw['epochs'], 2), budget=None)          # a quick check of the code, not the course's model
+    if kw['limit']: kw.update(epochs=min(kw['epochs'], 2), budget=None, size=min(kw['size'], 160))   # a quick check of the code, not the course's model
     limit = f"-limit{kw['limit']}" if kw['limit'] else ''
     folder = Path(folder or f"models/{'real' if data.real else 'phantoms'}-{kw['arch']}-{kw['size']}{limit}")
     lock, mf = folder.with_name(folder.name + '.lock'), ModelFolder(folder)

@@ -6,7 +6,7 @@
 __all__ = ['Recipe', 'CPUBFloat16', 'UnfreezeAt', 'WeightEMA', 'plan_batches', 'parse_budget', 'Budget', 'validation_report',
            'logits_and_features', 'adapted_point', 'train', 'plot_history']
 
-# %% ../nbs/03_train.ipynb #22ac247a
+# %% ../nbs/03_train.ipynb #f550932c
 import io, json, os, re, shutil, time
 from contextlib import contextmanager, nullcontext, redirect_stdout
 from pathlib import Path
@@ -22,9 +22,9 @@ from .data import split_data, save_split, network_input
 from .augment import AUGMENTATIONS, decode_films, xray_dataloaders
 from .model import ARCHS, HEADS, OPTIMIZERS, xray_learner, pick_precision, adapt_bn
 from .metrics import choose_thresholds, bootstrap_ci, fit_platt, platt, calibration, fit_reference
-from .folder import ModelFolder
+from .folder import ModelFolder, FILES
 
-# %% ../nbs/03_train.ipynb #9bbffe2d
+# %% ../nbs/03_train.ipynb #9e130797
 class Recipe:
     "The settings that decide a trained model (saved in its metrics.json and model card)."
     def __init__(self,
@@ -54,7 +54,7 @@ class Recipe:
         self.lr = lr if lr is not None else 1e-4 if self.uses_imagenet else 1e-3
         self.check()
 
-# %% ../nbs/03_train.ipynb #6a86f7c7
+# %% ../nbs/03_train.ipynb #992f54bf
 @patch(as_prop=True)
 def uses_imagenet(self:Recipe) -> bool: return self.weights is not None or self.pretrained
 
@@ -75,7 +75,7 @@ def dict(self:Recipe) -> dict: return {k: v for k, v in vars(self).items() if no
 @patch
 def __repr__(self:Recipe): return f"Recipe({', '.join(f'{k}={v!r}' for k, v in self.dict().items())})"
 
-# %% ../nbs/03_train.ipynb #53f6d062
+# %% ../nbs/03_train.ipynb #43472726
 class CPUBFloat16(Callback):
     "bf16 autocast for the forward pass and loss on CPU (weights and optimiser stay fp32)."
     order = 10
@@ -93,7 +93,7 @@ def to_precision(self:Learner, precision:str='auto') -> str: # one of PRECISIONS
     self.add_cbs([ChannelsLast(), *amp])
     return precision
 
-# %% ../nbs/03_train.ipynb #942ff1c1
+# %% ../nbs/03_train.ipynb #487e908b
 class UnfreezeAt(Callback):
     "Unfreeze the whole model at the start of epoch `at`."
     def __init__(self, at:int): self.at = at
@@ -107,12 +107,12 @@ def fit_recipe(self:Learner, r:Recipe, # epochs, freeze_epochs, lr, final_lr, pa
     freeze = r.freeze_epochs if r.uses_imagenet else 0
     self.freeze() if freeze else self.unfreeze()
     track = [SaveModelCallback(monitor='roc_auc', fname='best', with_opt=False),
-             EarlyStoppingCallback(monitor='roc_auc', patience=r.patience), CSVLogger('history.csv')]
+             EarlyStoppingCallback(monitor='roc_auc', patience=r.patience), CSVLogger(FILES['history'])]
     extra = [*([UnfreezeAt(freeze)] if freeze else []), *([WeightEMA(r.ema)] if r.ema else []), *([MixUp(r.mixup)] if r.mixup else [])]
     self.fit(r.epochs, r.lr, cbs=[ParamScheduler({'lr': SchedCos(r.lr, r.final_lr)}), *track, *extra, *(cbs or [])])
     return self
 
-# %% ../nbs/03_train.ipynb #8186afb9
+# %% ../nbs/03_train.ipynb #3ebb3220
 class WeightEMA(Callback):
     "Validate, track and keep an exponential moving average of the weights over about `epochs` epochs."
     order = 55                                                    # before the best-model tracker (60) reads the validation
@@ -130,7 +130,7 @@ class WeightEMA(Callback):
     def before_train(self):                                       # the next epoch trains the raw weights again
         if self.raw is not None: self.model.load_state_dict(self.raw); self.raw = None
 
-# %% ../nbs/03_train.ipynb #32b977a1
+# %% ../nbs/03_train.ipynb #deacfce4
 def plan_batches(left:float, # seconds left for training and validation
                  done:int, # training batches run so far
                  first:int, # the first epoch whose validation is still to come
@@ -155,7 +155,7 @@ def parse_budget(s:str|float|None) -> float|None: # '60m', '1.5h', '90s' or seco
     if not m: raise DataError(f"Budget {s!r}: write it like 60m, 1.5h or 900s.")
     return float(m.group(1))*{'s': 1, None: 1, 'm': 60, 'min': 60, 'h': 3600}[m.group(2)]
 
-# %% ../nbs/03_train.ipynb #95beecc8
+# %% ../nbs/03_train.ipynb #2008b8ec
 class Budget(Callback):
     "Fit a time budget: plan the batches from measured speed, cut the last epoch short, end the schedule where the plan ends."
     order = 5
@@ -166,7 +166,7 @@ class Budget(Callback):
         store_attr()
         if start is None: self.start = clock()
         if reserve is None: self.reserve = min(180., seconds/10)
-    def before_fit(self): self.most, self.total, self.plan, self.t_valid, self.cut = self.n_epoch, None, [], None, False
+    def before_fit(self): self.most, self.total, self.plan, self.t_valid, self.cut, self.ended = self.n_epoch, None, [], None, False, False
     def before_epoch(self):
         if self.total is not None and self.train_iter >= self.total: raise CancelFitException()   # every callback closed the last epoch
     def before_train(self): self.n_train, self.t0, self.total = len(self.dl), self.clock(), self.total or self.most*len(self.dl)
@@ -181,13 +181,15 @@ class Budget(Callback):
         self.t_batch = (self.clock() - self.t1)/(self.iter - 1) if self.iter >= 2 else (self.clock() - self.t0)/(self.iter + 1)
         if self.epoch == 0 and self.iter == min(10, self.n_train - 1): self._replan()
     def before_validate(self): self.tv = self.clock()
-    def after_epoch(self): self.t_valid = self.clock() - self.tv; self._replan()
+    def after_epoch(self):
+        self.t_valid = self.clock() - self.tv
+        if not self.ended: self._replan()                                    # an epoch cut short is the last one
     def after_fit(self): self.epochs_run = round(self.train_iter/self.n_train, 2)   # the last epoch may be a share of one
 
-# %% ../nbs/03_train.ipynb #2977d20b
+# %% ../nbs/03_train.ipynb #59d84e8a
 @patch
 def after_train(self:Budget):                                                # runs before the Recorder's (order 50):
-    if self.cut: self.recorder.cancel_train = False                          # a cut epoch was trained, so it keeps its train loss and
+    if self.cut: self.recorder.cancel_train, self.ended = False, True        # a cut epoch was trained, so it keeps its train loss and
     self.cut = False                                                         # every row keeps its columns for the best-model tracker
 
 @patch
@@ -201,7 +203,7 @@ def _replan(self:Budget):
                                                   valid_seconds=round(t_valid, 1), planned_epochs=round(total/self.n_train, 2)))
     self.total, self.learn.n_epoch = total, -(-total//self.n_train)
 
-# %% ../nbs/03_train.ipynb #358d0f62
+# %% ../nbs/03_train.ipynb #3a50afa6
 def validation_report(logit:np.ndarray, # validation logits of the kept model
                       y:np.ndarray, # validation labels
                       patients=None, # patient id per film, for the intervals
@@ -220,7 +222,7 @@ def validation_report(logit:np.ndarray, # validation logits of the kept model
     return dict(valid_auc=auc, calibration=cal, thresholds=th, valid_ci=ci, warnings=warn,
                 valid_ece={'raw': calibration(y, platt(logit, None))['ece'], 'calibrated': calibration(y, p)['ece']})
 
-# %% ../nbs/03_train.ipynb #cca65594
+# %% ../nbs/03_train.ipynb #5ad13bb9
 def _batches(films:np.ndarray, bs:int=64, seed:int|None=None):
     "Network inputs from squished films (n×size×size uint8), in batches; shuffled when `seed` is given."
     order = np.arange(len(films)) if seed is None else np.random.default_rng(seed).permutation(len(films))
@@ -243,7 +245,7 @@ def adapted_point(net, films:np.ndarray, y:np.ndarray, seed:int=0) -> dict:
     rep = validation_report(logit, y, n_boot=0)
     return {k: rep[k] for k in ('calibration', 'thresholds', 'valid_auc')}
 
-# %% ../nbs/03_train.ipynb #173c487f
+# %% ../nbs/03_train.ipynb #e3018f32
 @patch
 def _broadcast(self:DistributedDL, t, rank):
     "Broadcast list `t` from `rank`: through the GPU for NCCL, on the CPU for gloo."
@@ -267,7 +269,7 @@ def _films(df:pd.DataFrame, r:Recipe, skip_bad:bool, progress:bool) -> tuple:
     for p, why in films.failed: print(f"skipped: {why}")
     return df[df.path.map(lambda p: p in films)], films
 
-# %% ../nbs/03_train.ipynb #fae3017b
+# %% ../nbs/03_train.ipynb #7bd477f9
 def _learner(df:pd.DataFrame, films, r:Recipe, path:Path) -> Learner:
     "The recipe's data loaders and learner, at the precision that pays here."
     dls = xray_dataloaders(df, films, bs=r.bs, equalize=r.equalize, aug=r.aug, min_scale=r.min_scale, max_lighting=r.max_lighting)
@@ -276,7 +278,7 @@ def _learner(df:pd.DataFrame, films, r:Recipe, path:Path) -> Learner:
     r.precision = learn.to_precision(r.precision)
     return learn
 
-# %% ../nbs/03_train.ipynb #c6512294
+# %% ../nbs/03_train.ipynb #5c00eef9
 def _results(learn:Learner, df:pd.DataFrame, films, r:Recipe) -> tuple:
     "What the kept model says on validation (report, adapted operating point), the feature reference, and the validation inputs."
     val = df[df.is_valid]
@@ -304,7 +306,7 @@ def _info(learn:Learner, df:pd.DataFrame, root:Path, r:Recipe, mf:ModelFolder, m
                 train_prevalence=round(1/(1 + learn.loss_func.pos_weight), 4), device=str(learn.dls.device), processes=max(num_distrib(), 1),
                 data=str(root), imgs_per_s=round(m['epochs_run']*len(learn.dls.train_ds)/(m['train_minutes']*60), 2))
 
-# %% ../nbs/03_train.ipynb #9fba01e7
+# %% ../nbs/03_train.ipynb #dfba849d
 def _write(mf:ModelFolder, learn:Learner, df:pd.DataFrame, root:Path, m:dict, ref:dict, xv:np.ndarray, yv:np.ndarray, int8:bool):
     "Every file of the model folder."
     save_split(df, mf.split, root)
@@ -317,7 +319,7 @@ def _write(mf:ModelFolder, learn:Learner, df:pd.DataFrame, root:Path, m:dict, re
     learn.path = Path('.')
     learn.export(mf.pickle)
 
-# %% ../nbs/03_train.ipynb #e97c85aa
+# %% ../nbs/03_train.ipynb #a95118a7
 @delegates(Recipe)
 def train(data:str|Path, # data root (or its parent), with train/
           out:str|Path, # output folder; must not exist yet (or be empty), and not be inside the data
@@ -348,7 +350,7 @@ def train(data:str|Path, # data root (or its parent), with train/
     for w in m['warnings']: print(f"warning: {w}")
     return ModelFolder(out).info
 
-# %% ../nbs/03_train.ipynb #36dbdcc0
+# %% ../nbs/03_train.ipynb #628f7d84
 def plot_history(hist:pd.DataFrame, # history.csv: epoch, train_loss, valid_loss, roc_auc
                  freeze_epochs:int=0): # where the body was unfrozen, marked on the plot
     "Losses and validation ROC-AUC per epoch."
