@@ -89,7 +89,7 @@ def site_point(info:dict, # metrics.json of the model
     return op['calibration'], op['thresholds']['youden']['threshold']
 
 # %% ../nbs/04a_new_site.ipynb #a333312c
-MIN_FILMS = 100 # the fewest films `adapt` accepts: fewer give noisier statistics (measured in the lesson)
+MIN_FILMS = 100 # the fewest films `adapt` accepts: a floor for the statistics, not a measured optimum (see the lesson)
 
 def _adapted_info(info:dict, on:dict) -> dict:
     "metrics.json of an adapted model: the operating point for adapted models in force, the one as trained kept, what it was adapted on."
