@@ -15,19 +15,15 @@ mean and spread of test AUC, and the AUC of their probabilities averaged (a seed
 command and runs two of them (one of each runner) for a few batches on a phantom set: what CI runs, so the manifest
 cannot rot.
 """
-import argparse, json, os, queue, re, shutil, subprocess, sys, tempfile, time, tomllib
+import argparse, json, os, queue, shutil, subprocess, sys, tempfile, time, tomllib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np, pandas as pd
+from pneumo_nb.core import cpu_kind
 from pneumo_nb.folder import ModelFolder
 
 HERE = Path(__file__).resolve().parent
 ARMS = tomllib.loads((HERE/'arms.toml').read_text())
-
-def cpu_kind() -> str:
-    "'avx512-bf16' when the CPU has bf16 units, else 'avx2' (the two kinds of machine these runs met)."
-    flags = Path('/proc/cpuinfo').read_text() if Path('/proc/cpuinfo').exists() else ''
-    return 'avx512-bf16' if re.search(r'\b(avx512_bf16|amx_bf16)\b', flags) else 'avx2'
 
 def flags(args:dict) -> list:
     "Command-line flags from an arm's arguments: `key = true` is a switch, anything else `--key value`."

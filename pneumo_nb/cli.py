@@ -105,7 +105,6 @@ def data_shift(model:str, # model folder from `pneumo train`
     from pneumo_nb.site import shift_report, print_shift
     r = shift_report(load_model(model), films)
     print(dumps({k: v for k, v in r.items() if k != 'films'}, indent=1, default=str)) if json else print_shift(r)
-    for p in r['far_out']: print(p)
     return 1 if r['far_out'] else 0
 
 # %% ../nbs/90_cli.ipynb #63f0c88f

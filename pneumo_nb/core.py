@@ -4,15 +4,15 @@
 
 # %% auto #0
 __all__ = ['THREADS', 'DataError', 'cache_dir', 'check_choice', 'atomic_path', 'atomic_write', 'safe_cell', 'write_table',
-           'check_out', 'lock_held', 'claim', 'test_threads', 'limit_threads']
+           'check_out', 'lock_held', 'claim', 'cpu_kind', 'test_threads', 'limit_threads']
 
-# %% ../nbs/00_core.ipynb #0ca95dc6
+# %% ../nbs/00_core.ipynb #ca8574c1
 import multiprocessing, os, re, socket, sys, threading, time, warnings
 from contextlib import contextmanager
 from pathlib import Path
 warnings.filterwarnings('ignore', '`torch.jit.script` is deprecated', FutureWarning)  # fastai's own import; no one can act on it
 
-# %% ../nbs/00_core.ipynb #b7cfde6d
+# %% ../nbs/00_core.ipynb #55be8730
 class DataError(ValueError):
     "A data folder, file or setting that cannot be used as it is; the message says which and how to fix it."
 
@@ -20,7 +20,7 @@ def cache_dir() -> Path:
     "Where pneumo_nb keeps what it computes once (decoded films, phantoms): $PNEUMO_CACHE or ~/.cache/pneumo_nb."
     return Path(os.environ.get('PNEUMO_CACHE') or Path.home()/'.cache'/'pneumo_nb')
 
-# %% ../nbs/00_core.ipynb #d18230aa
+# %% ../nbs/00_core.ipynb #72e201a7
 def check_choice(value, # what was asked for
                  choices, # the allowed values (a tuple, or a dict's keys)
                  name:str): # the setting's name, for the message
@@ -28,7 +28,7 @@ def check_choice(value, # what was asked for
     if value not in tuple(choices): raise DataError(f"{name}={value!r}: use one of {', '.join(map(str, choices))}.")
     return value
 
-# %% ../nbs/00_core.ipynb #7ba5e2f8
+# %% ../nbs/00_core.ipynb #6158e13b
 def _no_link(path:Path):
     if path.is_symlink(): raise DataError(f"{path} is a symbolic link: pneumo never writes through links. Remove it, or write elsewhere.")
 
@@ -59,7 +59,7 @@ def atomic_write(path:str|Path, # the file to write
     with atomic_path(path) as tmp: tmp.write_bytes(data.encode() if isinstance(data, str) else data)
     return Path(path)
 
-# %% ../nbs/00_core.ipynb #e68697e1
+# %% ../nbs/00_core.ipynb #b597c68e
 def safe_cell(v):
     "A CSV cell that a spreadsheet shows as text: a leading = + - @ quoted, line breaks escaped (one record per line)."
     if isinstance(v, os.PathLike): v = str(v)
@@ -73,7 +73,7 @@ def write_table(df, # a pandas DataFrame
     with atomic_path(path) as tmp: df.map(safe_cell).to_csv(tmp, index=False)
     return Path(path)
 
-# %% ../nbs/00_core.ipynb #2f8873c9
+# %% ../nbs/00_core.ipynb #15e04e2e
 def check_out(out:str|Path, # the output folder a user named
               forbidden:dict|None=None, # {folder: why}: `out` may not be this folder or inside it
               new:bool=False, # `out` must not exist yet, or be an empty folder
@@ -90,7 +90,7 @@ def check_out(out:str|Path, # the output folder a user named
         if res == f or f in res.parents: raise DataError(f"{out} is inside {folder}, {why}: choose an output folder elsewhere.")
     return out
 
-# %% ../nbs/00_core.ipynb #b8e55d6e
+# %% ../nbs/00_core.ipynb #504e7678
 def lock_held(lock:Path) -> bool:
     "True while the run that wrote `lock` may still be alive (a lock from this machine whose process is gone is not held)."
     try: m = re.match(r'pid (\d+) on (\S+)', lock.read_text())
@@ -115,7 +115,15 @@ def claim(out:Path): # the folder a run is about to write
     try: yield
     finally: lock.unlink(missing_ok=True)
 
-# %% ../nbs/00_core.ipynb #75eff4b4
+# %% ../nbs/00_core.ipynb #ecb2c367
+def cpu_kind(flags:str|None=None) -> str: # the CPU's flags; default: /proc/cpuinfo's
+    "'avx512-bf16' when the CPU has bf16 matrix units (AVX-512 BF16 or AMX), else 'avx2': the two kinds the project's timings name."
+    if flags is None:
+        try: flags = Path('/proc/cpuinfo').read_text()
+        except OSError: flags = ''
+    return 'avx512-bf16' if re.search(r'\b(avx512_bf16|amx_bf16)\b', flags) else 'avx2'
+
+# %% ../nbs/00_core.ipynb #a6a8b377
 def test_threads() -> int|None:
     "Threads for this process when it is one of `nbdev_test`'s parallel workers (each gets its share of the cores), else None."
     if os.environ.get('PNEUMO_THREADS'): return int(os.environ['PNEUMO_THREADS'])

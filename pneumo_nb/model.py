@@ -11,7 +11,7 @@ __all__ = ['ARCHS', 'HEADS', 'OPTIMIZERS', 'PRECISIONS', 'WeightedBCE', 'roc_auc
 import copy
 from functools import partial
 from pathlib import Path
-from .core import DataError, check_choice  # first: it quiets a warning fastai's import raises
+from .core import DataError, check_choice, cpu_kind  # first: it quiets a warning fastai's import raises
 import torch, torch.nn as nn, torch.nn.functional as F
 from torchvision import models
 from sklearn.metrics import roc_auc_score
@@ -194,10 +194,8 @@ def adapt_bn(net:nn.Module, # a network in eval mode
 
 # %% ../nbs/02_model.ipynb #ec4a7e31
 def cpu_has_bf16() -> bool:
-    "True if this CPU has native bf16 matrix units (AVX-512 BF16 or AMX), per /proc/cpuinfo."
-    try: flags = Path('/proc/cpuinfo').read_text()
-    except OSError: return False
-    return 'avx512_bf16' in flags or 'amx_bf16' in flags
+    "True if this CPU has native bf16 matrix units (AVX-512 BF16 or AMX)."
+    return cpu_kind() == 'avx512-bf16'
 
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16') # auto: fp16 on CUDA, bf16 on CPUs with bf16 units, else fp32
 

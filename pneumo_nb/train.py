@@ -200,7 +200,7 @@ def _replan(self:Budget):
     total = plan_batches(left, self.train_iter, self.epoch + (0 if self.training else 1), self.n_train, self.most, self.t_batch, t_valid)
     if num_distrib() > 1: total = self.dls.train._broadcast([total], 0)[0]
     if total != self.total: self.plan.append(dict(after_batch=self.train_iter, batch_seconds=round(self.t_batch, 3),
-                                                  valid_seconds=round(t_valid, 1), planned_epochs=round(total/self.n_train, 2)))
+                                                  valid_seconds=round(t_valid, 3), planned_epochs=round(total/self.n_train, 2)))
     self.total, self.learn.n_epoch = total, -(-total//self.n_train)
 
 # %% ../nbs/03_train.ipynb #3a50afa6

@@ -49,7 +49,7 @@ def check(name:str) -> list:
     problems += [f'machine path {m!r}' for m in sorted(set(re.findall(r'(?:/work|/tmp|/home|/root|/Users)/[\w./-]+', text)))[:3]]
     if name in LESSONS and name != 'index':
         prose = '\n'.join(c.source for c in nb.cells if c.cell_type == 'markdown')
-        problems += [f'no {s!r}' for s in ('**Needs and time.**', 'What you will learn', '## Summary', '**Questions.**') if s not in prose]
+        problems += [f'no {s!r}' for s in ('**Needs and time.**', 'What you will learn', '## Summary', '**Questions.**', '**Further research.**') if s not in prose]
         problems += [f'a code cell of {n} lines (30 at most)' for c in nb.cells if c.cell_type == 'code' and (n := len(c.source.splitlines())) > 30]
     return problems
 

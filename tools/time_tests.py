@@ -9,10 +9,11 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from pneumo_nb.core import cpu_kind, write_table
 ap = argparse.ArgumentParser(); ap.add_argument('--busy', action='store_true'); a = ap.parse_args()
 block = re.search(r'<!-- tests -->\n```sh\n(.*?)```\n<!-- /tests -->', (ROOT/'README.md').read_text(), re.S).group(1)
-flags = Path('/proc/cpuinfo').read_text() if Path('/proc/cpuinfo').exists() else ''
-cpu = 'avx512-bf16' if re.search(r'\b(avx512_bf16|amx_bf16)\b', flags) else 'avx2'
+cpu = cpu_kind()
 busy = subprocess.Popen([sys.executable, '-c', 'while True: pass']) if a.busy else None
 rows = []
 try:
@@ -26,7 +27,5 @@ finally:
     if busy: busy.kill()
 f = ROOT/'benchmarks'/'results'/'test-times.csv'
 old = pd.read_csv(f) if f.exists() else pd.DataFrame()
-sys.path.insert(0, str(ROOT))
-from pneumo_nb.core import write_table
 write_table(pd.concat([old, pd.DataFrame(rows)], ignore_index=True), f)
 sys.exit(0 if all(r['passed'] for r in rows) else 1)
