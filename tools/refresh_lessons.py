@@ -4,6 +4,7 @@ usage: PNEUMO_DATA=/path/to/chest_xray python tools/refresh_lessons.py [NOTEBOOK
 
 Without PNEUMO_DATA the lessons run on phantoms (fine for a check; the committed outputs come from the real data).
 --fresh-model moves nbs/models/ aside first, so 03_train trains the lessons' model in full view again.
+Without it, a model already there is not trained again, and 03_train's training cell keeps the output of the run that made it.
 Each notebook runs in its own kernel, in the order of the course, with nbclient (what JupyterLab does), then nbdev_clean
 strips what differs between runs. Afterwards it checks what CI checks: an image in every lesson, no machine paths.
 """
@@ -27,13 +28,22 @@ def shrink(nb, over:int=100_000):
         out = io.BytesIO(); Image.open(io.BytesIO(base64.b64decode(png))).convert('RGB').quantize(256).save(out, 'PNG', optimize=True)
         if out.tell() < len(png)*3//4: o['data']['image/png'] = base64.b64encode(out.getvalue()).decode()
 
+TRAINS = 'lesson_model(data, train_here=True)'   # 03_train's cell that trains the course's model when it is missing
+
+def trained_models() -> dict:
+    "When each of the lessons' model folders last had its weights written."
+    return {p: p.stat().st_mtime for p in (NBS/'models').glob('*/model.safetensors')}
+
 def run(name:str, timeout:int):
     "Execute nbs/NAME.ipynb in a fresh kernel, in the notebooks folder, and save it with its outputs."
     path = NBS/f'{name}.ipynb'
     nb = nbformat.read(path, as_version=4)
-    t = time.time()
+    t, models = time.time(), trained_models()
+    training = {i: c.outputs for i, c in enumerate(nb.cells) if c.cell_type == 'code' and TRAINS in c.source}
     NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(NBS)}},
                    store_widget_state=False).execute()   # widgets need a live kernel: the docs show a still image instead
+    if trained_models() == models:                      # no model was trained: the training cell keeps the run that made it
+        for i, outputs in training.items(): nb.cells[i].outputs = outputs
     for c in nb.cells:                                      # nbclient runs every cell: what nbdev skips keeps no output
         if c.cell_type == 'code' and re.search(r'^#\|\s*eval:\s*false', c.source, re.M): c.outputs = []
     shrink(nb); nbformat.write(nb, path)
