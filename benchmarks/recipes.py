@@ -8,7 +8,9 @@ usage:
 
 `run` trains each arm as the manifest says (one core each; `--parallel 2` runs two at a time, one a core), scores the
 official test set once (pneumo arms with `pneumo evaluate --log`; baseline arms score it themselves and are logged here),
-and adds a row per arm to the results table as soon as the arm is done. `--core K` pins the runs to core K (several runners
+and adds a row per arm to the results table as soon as the arm is done. An arm with `adapt = true` is then adapted to
+test/'s pixels (`pneumo adapt`, which never reads a label) and the adapted folder scored and logged too: its row gains
+the adapted AUC, threshold, sensitivity and specificity. `--core K` pins the runs to core K (several runners
 can share a machine, one a core). `--set` overrides an argument of every arm run (`--set size=32`), for quick
 trials: such runs are not logged. `table --groups` summarises arms that differ only in their seed (`<name>-s<seed>`):
 mean and spread of test AUC, and the AUC of their probabilities averaged (a seed ensemble). `check` builds every arm's
@@ -72,15 +74,29 @@ def run_one(arm:str, a, core:int|None) -> dict:
         e = subprocess.run(ev, env=env, capture_output=True, text=True)
         (runs/f'{arm}.log').write_text(r.stdout + r.stderr + e.stdout + e.stderr)
         if e.returncode not in (0, 1): raise SystemExit(f"[{arm}] scoring failed; see {runs/f'{arm}.log'}")
-        m, t = ModelFolder(runs/arm).info, json.loads((runs/arm/'eval-test'/'report.json').read_text())
-        at = t['at'][t['threshold_name'].split(' ')[0]]
+        m, (auc, th, sens, sp) = ModelFolder(runs/arm).info, scoring(runs/arm)
         row = dict(arm=arm, runner='pneumo', precision=m['precision'], size=m['size'], seed=m['seed'], train_min=m['train_minutes'],
-                   epochs=m['epochs_run'], img_s=m['imgs_per_s'], valid_auc=round(m['valid_auc'], 4), test_auc=round(t['ranking']['auc'], 4),
-                   threshold=f"{t['threshold']:.3g} (validation)", test_sens=round(at['sensitivity'], 4), test_spec=round(at['specificity'], 4))
+                   epochs=m['epochs_run'], img_s=m['imgs_per_s'], valid_auc=round(m['valid_auc'], 4), test_auc=auc,
+                   threshold=f"{th:.3g} (validation)", test_sens=sens, test_spec=sp)
+        if spec.get('adapt'):                            # then adapted to test/'s pixels (never its labels), and scored again
+            adapted = runs/f'{arm}-adapted'
+            few = ['--min-films', '10'] if a.overrides else []   # quick trials adapt on however many films a phantom set has
+            for step in (['pneumo', 'adapt', str(runs/arm), str(Path(a.data)/'test'), '--out', str(adapted), *few], [*ev[:2], str(adapted), *ev[3:]]):
+                e = subprocess.run(step, env=env, capture_output=True, text=True)
+                with open(runs/f'{arm}.log', 'a') as f: f.write(e.stdout + e.stderr)
+                if e.returncode not in (0, 1): raise SystemExit(f"[{arm}] {step[1]} failed; see {runs/f'{arm}.log'}")
+            auc, th, sens, sp = scoring(adapted)
+            row.update(adapted_test_auc=auc, adapted_threshold=f"{th:.3g} (validation, adapted)", adapted_test_sens=sens, adapted_test_spec=sp)
     print(f"[{arm}] {time.time() - t0:.0f} s: validation AUC {row['valid_auc']}, test AUC {row['test_auc']}", flush=True)
     row = dict(row, what=spec['what'], command=rerun, cpu=cpu_kind())
     if not a.overrides: add_result(Path(a.results), row)
     return row
+
+def scoring(model:Path) -> tuple:
+    "Test AUC, threshold, sensitivity and specificity at it, from the report `pneumo evaluate` wrote for a model folder."
+    t = json.loads((model/'eval-test'/'report.json').read_text())
+    at = t['at'][t['threshold_name'].split(' ')[0]]
+    return round(t['ranking']['auc'], 4), t['threshold'], round(at['sensitivity'], 4), round(at['specificity'], 4)
 
 def add_result(results:Path, row:dict):
     "Replace or add one arm's row in the results table, under a lock (several runners may share it)."
@@ -124,11 +140,13 @@ def check(a):
     for arm in ARMS: command(arm, a.data, runs)
     tiny = dict(size=32, epochs=1, limit=64)
     a.overrides, a.runs, a.log = tiny, str(runs), None
+    ARMS['B']['adapt'] = True                            # B is also adapted, as the arms with `adapt = true` are
     rows = [run_one('B', a, None)]
     a.overrides = {**tiny, 'minutes': 0.3}
     rows.append(run_one('A', a, None))
     shutil.rmtree(runs)
-    print(f"{len(ARMS)} arms build; B and A ran on phantoms: test AUC {rows[0]['test_auc']} and {rows[1]['test_auc']}")
+    print(f"{len(ARMS)} arms build; B and A ran on phantoms: test AUC {rows[0]['test_auc']} and {rows[1]['test_auc']}; "
+          f"B adapted: {rows[0]['adapted_test_auc']}")
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)

@@ -39,9 +39,18 @@ def new_site():
     return md(pd.DataFrame({'how': d.how, 'AUC': d.auc.map(f3), 'sensitivity': d.sensitivity.map(f3), 'specificity': d.specificity.map(f3),
                             'best specificity at sensitivity 0.95 (reference, from the labels)': d.specificity_at_sensitivity_95.map(f3)}))
 
+GOAL = dict(sensitivity=0.95, specificity=0.85)   # the new-site goal: at the shipped threshold, after `pneumo adapt`
+
 def hour():
     d = recipes().query("arm.str.startswith('T')")
-    return md(d[['arm', 'cpu', 'precision', 'epochs', 'train_min', 'valid_auc', 'test_auc', 'threshold', 'test_sens', 'test_spec']])
+    if 'adapted_test_auc' not in d: d = d.assign(adapted_test_auc=None, adapted_test_sens=None, adapted_test_spec=None)
+    a = d.adapted_test_auc.notna()
+    met = (d.adapted_test_sens >= GOAL['sensitivity']) & (d.adapted_test_spec >= GOAL['specificity'])
+    d = d.assign(seed=d.seed.astype('Int64'))
+    return md(d[['arm', 'cpu', 'precision', 'seed', 'epochs', 'train_min', 'valid_auc', 'test_auc', 'threshold', 'test_sens', 'test_spec']].assign(**{
+        'adapted: AUC': d.adapted_test_auc.where(a),
+        'adapted: sensitivity / specificity': [f'{x} / {y}' if k else '' for x, y, k in zip(d.adapted_test_sens, d.adapted_test_spec, a)],
+        f"goal ({GOAL['sensitivity']} / {GOAL['specificity']}) met": [('yes' if m else 'no') if k else '' for m, k in zip(met, a)]}))
 
 def levers():
     d = pd.concat([pd.read_csv(f).assign(cpu=f.stem.split('-', 1)[1]) for f in globbed('levers-*.csv')], ignore_index=True)
