@@ -6,7 +6,7 @@
 __all__ = ['AUGMENTATIONS', 'Films', 'decode_films', 'TensorXray', 'GreyToRGB', 'LinearJitter', 'xray_tfms', 'FilmFrom',
            'check_split', 'xray_dataloaders']
 
-# %% ../nbs/01_augment.ipynb #f1d92c65
+# %% ../nbs/01_augment.ipynb #0f25882f
 import hashlib, json, math, os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,7 +19,7 @@ from fastai.vision.all import (Transform, TensorImageBW, TensorImage, TransformB
                                IntToFloatTensor, Normalize, imagenet_stats, aug_transforms, RandomResizedCropGPU, RandTransform,
                                PadMode, DataLoaders)
 
-# %% ../nbs/01_augment.ipynb #60d9c363
+# %% ../nbs/01_augment.ipynb #e0962e1f
 class Films:
     "Decoded, squished films: one `size`×`size` uint8 row per readable file, and the files that failed with the reason."
     def __init__(self, paths:list, array:np.ndarray, failed:list):
@@ -46,13 +46,13 @@ def _decode(path, size, equalize):
     try: return squish(load_xray(path), size, equalize), None
     except DataError as e: return None, str(e)
 
-# %% ../nbs/01_augment.ipynb #d844c42a
+# %% ../nbs/01_augment.ipynb #f1374548
 def _from_cache(paths, arr_f, meta_f) -> Films|None:
     "The decoded films kept in the cache, or None when the entry is missing or cannot be read."
     try: return Films(paths, np.load(arr_f, mmap_mode='r'), [(Path(p), r) for p, r in json.loads(meta_f.read_text())])
     except (OSError, ValueError, EOFError): return None
 
-# %% ../nbs/01_augment.ipynb #0b998350
+# %% ../nbs/01_augment.ipynb #854f7db8
 def decode_films(paths:list, # image files
                  size:int, # side of the square films
                  equalize:bool=False, # equalise each film's grey levels first (see `squish`)
@@ -79,7 +79,7 @@ def decode_films(paths:list, # image files
         atomic_write(meta_f, json.dumps([(str(p), r) for p, r in failed]))
     return Films(paths, array, failed)
 
-# %% ../nbs/01_augment.ipynb #42306302
+# %% ../nbs/01_augment.ipynb #2e04f870
 class TensorXray(TensorImageBW):
     "A grey film tensor that fastai shows as an X-ray (white is dense), not as a digit."
     _show_args = {'cmap': 'gray'}
@@ -102,7 +102,7 @@ class LinearJitter(RandTransform):
 
 AUGMENTATIONS = ('fastai', 'per-film', 'torchvision') # how the training films are augmented (see the lesson)
 
-# %% ../nbs/01_augment.ipynb #3241e45f
+# %% ../nbs/01_augment.ipynb #b7105323
 def xray_tfms(size:int=224, # side of the square input
               flip:bool=True, # random horizontal flips (see the lesson text for the caveat)
               max_rotate:float=10., # largest rotation, in degrees
@@ -121,14 +121,16 @@ def xray_tfms(size:int=224, # side of the square input
                   RandomResizedCropGPU(size, min_scale=min_scale, ratio=(3/4, 4/3)), LinearJitter(max_lighting)]
     return [*augs, GreyToRGB(), Normalize.from_stats(*imagenet_stats)]
 
-# %% ../nbs/01_augment.ipynb #600c68fa
+# %% ../nbs/01_augment.ipynb #e42740a4
 class FilmFrom(Transform):
-    "Path -> grey film tensor (1×size×size uint8): from the decoded films when there, else decoded now."
-    def __init__(self, films:Films|None, size:int, equalize:bool=False): self.films, self.size, self.equalize = films, size, equalize
+    "Path -> grey film tensor (1×side×side uint8): from the presized or the decoded films when there, else decoded now at `size`."
+    def __init__(self, films:Films|None, size:int, equalize:bool=False, presized:Films|None=None):
+        self.films, self.size, self.equalize, self.presized = films, size, equalize, presized
     def encodes(self, p:Path|str):
-        a = self.films[p] if self.films is not None and p in self.films else squish(load_xray(p), self.size, self.equalize)
+        f = next((f for f in (self.presized, self.films) if f is not None and p in f), None)
+        a = f[p] if f is not None else squish(load_xray(p), self.size, self.equalize)
         return TensorXray(torch.from_numpy(np.array(a))[None])
-    def __getstate__(self): return {**self.__dict__, 'films': None}   # an exported learner carries no films
+    def __getstate__(self): return {**self.__dict__, 'films': None, 'presized': None}   # an exported learner carries no films
 
 def check_split(df:pd.DataFrame, # split table: path, label, is_valid
                 bs:int=32): # batch size
@@ -140,7 +142,7 @@ def check_split(df:pd.DataFrame, # split table: path, label, is_valid
     if (n := int((~df.is_valid).sum())) < bs:
         raise DataError(f"Only {n} training images, fewer than one batch of {bs}: lower the batch size (--bs) or add images.")
 
-# %% ../nbs/01_augment.ipynb #f7352672
+# %% ../nbs/01_augment.ipynb #dccded4d
 def xray_dataloaders(df:pd.DataFrame, # split table: path, label, is_valid
                      films:Films|None=None, # decoded films (`decode_films`); None: decode as needed
                      size:int=224, # input side (the films' size when given)
@@ -148,12 +150,16 @@ def xray_dataloaders(df:pd.DataFrame, # split table: path, label, is_valid
                      equalize:bool=False, # films not among `films` are equalised first, as those were
                      tfms:list|None=None, # the batch transforms; default `xray_tfms(size, **tfm_kwargs)`
                      device=None, # where batches and batch transforms go; default: the GPU if any
+                     presized:Films|None=None, # training films decoded larger than `size`, which the augmentation crops down to it
                      **tfm_kwargs, # passed to `xray_tfms`
                     ) -> DataLoaders:
     "fastai `DataLoaders` for a split table, from decoded films, with the recipe's batch transforms."
     check_split(df, bs)
     size = films.size if films is not None else size
-    block = DataBlock(blocks=(TransformBlock(type_tfms=FilmFrom(films, size, equalize), batch_tfms=IntToFloatTensor()),
+    if presized is not None and (presized.size <= size or tfms is not None or tfm_kwargs.get('aug', 'fastai') is None):
+        raise DataError(f"Presized films ({presized.size} px) must be larger than the input ({size} px) and need the "
+                        "recipe's augmentation, which crops them down to it.")
+    block = DataBlock(blocks=(TransformBlock(type_tfms=FilmFrom(films, size, equalize, presized), batch_tfms=IntToFloatTensor()),
                               CategoryBlock(vocab=list(CLASSES))),
                       get_x=ColReader('path'), get_y=ColReader('label'), splitter=ColSplitter('is_valid'),
                       batch_tfms=tfms if tfms is not None else xray_tfms(size, **tfm_kwargs))

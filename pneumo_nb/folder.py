@@ -274,7 +274,9 @@ def _card_fields(m:dict, sp:pd.DataFrame|None) -> dict:
         counts = (f"| films | {' | '.join(tab.columns)} | patients |\n|---|{'---|'*(len(tab.columns) + 1)}\n" +
                   '\n'.join(f"| {part} | {' | '.join(map(str, r))} | {sp[sp.is_valid == (part == 'validation')].patient.nunique()} |"
                             for part, r in tab.iterrows()))
-    cal, extras = m.get('calibration'), [f"{k} {m[k]}" for k in ('ema', 'mixup') if m.get(k)] + (['films equalised'] if m['equalize'] else [])
+    extras = ([f"{k} {m[k]}" for k in ('ema', 'mixup') if m.get(k)] + (['films equalised'] if m['equalize'] else []) +
+              ([f"training films decoded {m['presize']}× larger (presized)"] if m.get('presize', 1) != 1 else []))
+    cal = m.get('calibration')
     return dict(m, head_text=HEADS[m['head']], counts=counts, data_name=Path(m['data']).name, extras=f"; {', '.join(extras)}" if extras else '',
                 stages=f", the body's last {m['drop_stages']} stage(s) left out" if m['drop_stages'] else '',
                 start=(f"ImageNet weights, body frozen for {m['freeze_epochs']} epoch(s), then fine-tuned" if m['uses_imagenet']

@@ -42,6 +42,7 @@ class Recipe:
                  drop_stages:int=0, # leave out the body's last 0, 1 or 2 stages: a feature map 2 or 4 times finer
                  aug:str='fastai', # one of AUGMENTATIONS: fastai (one crop per batch), per-film, torchvision
                  min_scale:float=0.8, # smallest random crop, as a share of the film's area
+                 presize:float=1., # decode training films this many times larger, for the augmentation to crop down (1: off)
                  max_lighting:float=0.2, # largest change of brightness and of contrast
                  equalize:bool=False, # equalise each film's grey levels before squishing it (training and scoring)
                  opt:str='fastai', # AdamW's moments: fastai (β₂ 0.99, ε 1e-5) or torch (β₂ 0.999, ε 1e-8)
@@ -68,6 +69,8 @@ def check(self:Recipe):
     if not 0 < self.min_scale <= 1: raise DataError(f"min_scale={self.min_scale}: the smallest crop is a share of the area, above 0 and at most 1.")
     if not (self.lr > 0 and self.final_lr > 0): raise DataError("Learning rates must be positive.")
     if self.ema < 0 or self.mixup < 0: raise DataError("ema and mixup must be 0 (off) or positive.")
+    if self.presize != 1 and round(self.size*self.presize) <= self.size:
+        raise DataError(f"presize={self.presize}: use 1 (off) or a factor above 1, so that training films are decoded larger than size.")
     pick_precision(self.precision)
 
 @patch
@@ -267,12 +270,14 @@ def _films(df:pd.DataFrame, r:Recipe, skip_bad:bool, progress:bool) -> tuple:
         raise DataError(f"{len(films.failed)} film(s) could not be read, the first: {films.failed[0][1]} Pass skip_bad=True (--skip-bad) "
                         "to train without them; they are then listed in metrics.json.")
     for p, why in films.failed: print(f"skipped: {why}")
-    return df[df.path.map(lambda p: p in films)], films
+    df = df[df.path.map(lambda p: p in films)]
+    big = decode_films(df.path[~df.is_valid], round(r.size*r.presize), r.equalize, progress=progress) if r.presize != 1 else None
+    return df, films, big
 
 # %% ../nbs/03_train.ipynb #7bd477f9
-def _learner(df:pd.DataFrame, films, r:Recipe, path:Path) -> Learner:
+def _learner(df:pd.DataFrame, films, big, r:Recipe, path:Path) -> Learner:
     "The recipe's data loaders and learner, at the precision that pays here."
-    dls = xray_dataloaders(df, films, bs=r.bs, equalize=r.equalize, aug=r.aug, min_scale=r.min_scale, max_lighting=r.max_lighting)
+    dls = xray_dataloaders(df, films, bs=r.bs, equalize=r.equalize, presized=big, aug=r.aug, min_scale=r.min_scale, max_lighting=r.max_lighting)
     learn = xray_learner(dls, r.arch, pretrained=r.pretrained, weights=r.weights, head=r.head, drop_stages=r.drop_stages,
                          opt_func=OPTIMIZERS[r.opt], wd_bn_bias=r.wd_bn_bias, path=path)
     r.precision = learn.to_precision(r.precision)
@@ -341,8 +346,8 @@ def train(data:str|Path, # data root (or its parent), with train/
     root, df = split_data(data, split, valid_pct, split_how, r.seed, limit, allow_test)
     rank, run = rank_distrib(), os.environ.get('TORCHELASTIC_RUN_ID', str(os.getpid()))
     with (ModelFolder.create(out, {root: 'the data folder'}, run) if rank == 0 else nullcontext(ModelFolder.partial(out, run))) as mf:
-        df, films = _films(df, r, skip_bad, progress)
-        learn = _learner(df, films, r, mf.path)
+        df, films, big = _films(df, r, skip_bad, progress)
+        learn = _learner(df, films, big, r, mf.path)
         done = _fit(learn, r, budget and Budget(budget, clock, start), cbs, progress)
         if rank: return None                                                      # the first process writes the results
         m, ref, xv, yv = _results(learn, df, films, r)
