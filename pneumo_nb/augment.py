@@ -159,6 +159,8 @@ def xray_dataloaders(df:pd.DataFrame, # split table: path, label, is_valid
     if presized is not None and (presized.size <= size or tfms is not None or tfm_kwargs.get('aug', 'fastai') is None):
         raise DataError(f"Presized films ({presized.size} px) must be larger than the input ({size} px) and need the "
                         "recipe's augmentation, which crops them down to it.")
+    if presized is not None and any(p in presized for p in df.path[df.is_valid]):
+        raise DataError("Presize only the training films: validation films are scored as they are decoded, at the input size.")
     block = DataBlock(blocks=(TransformBlock(type_tfms=FilmFrom(films, size, equalize, presized), batch_tfms=IntToFloatTensor()),
                               CategoryBlock(vocab=list(CLASSES))),
                       get_x=ColReader('path'), get_y=ColReader('label'), splitter=ColSplitter('is_valid'),
