@@ -264,7 +264,7 @@ def _quiet(learn, progress:bool):
     with learn.no_bar(), learn.no_logging(), redirect_stdout(io.StringIO()): yield
 
 def _films(df:pd.DataFrame, r:Recipe, skip_bad:bool, progress:bool) -> tuple:
-    "Decode the split's films once; stop on unreadable films, or (with `skip_bad`) drop and list them."
+    "Decode the split's films once (and, with `presize`, the training films again, larger); stop on unreadable films, or (with `skip_bad`) drop and list them."
     films = decode_films(df.path, r.size, r.equalize, progress=progress)
     if films.failed and not skip_bad:
         raise DataError(f"{len(films.failed)} film(s) could not be read, the first: {films.failed[0][1]} Pass skip_bad=True (--skip-bad) "
