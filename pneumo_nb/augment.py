@@ -34,16 +34,16 @@ class Films:
     def __contains__(self, path): return str(path) in self.row
     def __repr__(self): return f"Films({len(self)} films at {self.size} px, {self.array.nbytes/1e6:.0f} MB, {len(self.failed)} unreadable)"
 
-def _cache_key(paths:list, size:int, equalize:bool) -> str:
+def _cache_key(paths:list, size:int, equalize:bool, border:float=0.) -> str:
     "A key that changes when any file's name, size or modification time changes, or the preprocessing does."
-    h = hashlib.md5(f'v1|{size}|{equalize}'.encode())
+    h = hashlib.md5((f'v1|{size}|{equalize}' + (f'|border {border}' if border else '')).encode())
     for p in paths:
         st = os.stat(p)
         h.update(f'|{Path(p).resolve()}|{st.st_size}|{st.st_mtime_ns}'.encode())
     return h.hexdigest()[:20]
 
-def _decode(path, size, equalize):
-    try: return squish(load_xray(path), size, equalize), None
+def _decode(path, size, equalize, border):
+    try: return squish(load_xray(path), size, equalize, border), None
     except DataError as e: return None, str(e)
 
 # %% ../nbs/01_augment.ipynb #f1374548
@@ -56,18 +56,19 @@ def _from_cache(paths, arr_f, meta_f) -> Films|None:
 def decode_films(paths:list, # image files
                  size:int, # side of the square films
                  equalize:bool=False, # equalise each film's grey levels first (see `squish`)
+                 border:float=0., # share of each side cut off first (see `squish`)
                  cache:str|Path|None=None, # folder to keep decoded sets in; default `cache_dir()/'films'`; False: none
                  progress:bool=True) -> Films:
     "Decode and squish every file once (two threads), or load the same set from the cache."
     paths = [Path(p) for p in paths]
     store = None if cache is False else Path(cache or cache_dir()/'films')
     if store:
-        key = _cache_key(paths, size, equalize)
+        key = _cache_key(paths, size, equalize, border)
         arr_f, meta_f = store/f'films-{size}-{key}.npy', store/f'films-{size}-{key}.json'
         if (films := _from_cache(paths, arr_f, meta_f)) is not None: return films
     out, failed = np.zeros((len(paths), size, size), np.uint8), []
     with ThreadPoolExecutor(2) as pool:                 # Pillow decodes with the GIL released
-        done = pool.map(lambda p: _decode(p, size, equalize), paths)
+        done = pool.map(lambda p: _decode(p, size, equalize, border), paths)
         for i, (a, err) in enumerate(progress_bar(done, total=len(paths), leave=False) if progress else done):
             if err: failed.append((paths[i], err))
             else: out[i] = a
@@ -124,11 +125,11 @@ def xray_tfms(size:int=224, # side of the square input
 # %% ../nbs/01_augment.ipynb #e42740a4
 class FilmFrom(Transform):
     "Path -> grey film tensor (1×side×side uint8): from the presized or the decoded films when there, else decoded now at `size`."
-    def __init__(self, films:Films|None, size:int, equalize:bool=False, presized:Films|None=None):
-        self.films, self.size, self.equalize, self.presized = films, size, equalize, presized
+    def __init__(self, films:Films|None, size:int, equalize:bool=False, presized:Films|None=None, border:float=0.):
+        self.films, self.size, self.equalize, self.presized, self.border = films, size, equalize, presized, border
     def encodes(self, p:Path|str):
         f = next((f for f in (self.presized, self.films) if f is not None and p in f), None)
-        a = f[p] if f is not None else squish(load_xray(p), self.size, self.equalize)
+        a = f[p] if f is not None else squish(load_xray(p), self.size, self.equalize, self.border)
         return TensorXray(torch.from_numpy(np.array(a))[None])
     def __getstate__(self): return {**self.__dict__, 'films': None, 'presized': None}   # an exported learner carries no films
 
@@ -148,6 +149,7 @@ def xray_dataloaders(df:pd.DataFrame, # split table: path, label, is_valid
                      size:int=224, # input side (the films' size when given)
                      bs:int=32, # batch size
                      equalize:bool=False, # films not among `films` are equalised first, as those were
+                     border:float=0., # and have this share of each side cut off first, as those had
                      tfms:list|None=None, # the batch transforms; default `xray_tfms(size, **tfm_kwargs)`
                      device=None, # where batches and batch transforms go; default: the GPU if any
                      presized:Films|None=None, # training films decoded larger than `size`, which the augmentation crops down to it
@@ -161,7 +163,7 @@ def xray_dataloaders(df:pd.DataFrame, # split table: path, label, is_valid
                         "recipe's augmentation, which crops them down to it.")
     if presized is not None and any(p in presized for p in df.path[df.is_valid]):
         raise DataError("Presize only the training films: validation films are scored as they are decoded, at the input size.")
-    block = DataBlock(blocks=(TransformBlock(type_tfms=FilmFrom(films, size, equalize, presized), batch_tfms=IntToFloatTensor()),
+    block = DataBlock(blocks=(TransformBlock(type_tfms=FilmFrom(films, size, equalize, presized, border), batch_tfms=IntToFloatTensor()),
                               CategoryBlock(vocab=list(CLASSES))),
                       get_x=ColReader('path'), get_y=ColReader('label'), splitter=ColSplitter('is_valid'),
                       batch_tfms=tfms if tfms is not None else xray_tfms(size, **tfm_kwargs))

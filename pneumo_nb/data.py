@@ -9,7 +9,7 @@ __all__ = ['CLASSES', 'SPLITS', 'IMAGE_EXTS', 'JUNK', 'CREDIT', 'GET_DATA', 'MAX
            'image_stats', 'split_by_patient', 'save_split', 'load_split', 'limit_split', 'split_data', 'file_hash',
            'find_duplicates', 'summarize', 'find_images']
 
-# %% ../nbs/00_data.ipynb #fac61833
+# %% ../nbs/00_data.ipynb #b9f81e03
 import hashlib, os, posixpath, re, warnings, zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +18,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 import matplotlib.pyplot as plt
 from .core import DataError, cache_dir, check_choice, atomic_path
 
-# %% ../nbs/00_data.ipynb #21493724
+# %% ../nbs/00_data.ipynb #165652b9
 CLASSES = ('NORMAL', 'PNEUMONIA')
 SPLITS = ('train', 'val', 'test')
 IMAGE_EXTS = ('.jpeg', '.jpg', '.png', '.dcm')
@@ -32,7 +32,7 @@ def _is_junk(p:Path): return p.name in JUNK or p.name.startswith('._')
 
 def _has_split(p:Path): return any(c.is_dir() and c.name.lower() in SPLITS for c in p.iterdir())
 
-# %% ../nbs/00_data.ipynb #fa1c50ee
+# %% ../nbs/00_data.ipynb #24c70933
 def find_data_root(path:str|Path|None=None, # folder with train/ (or its parent); default: $PNEUMO_DATA
                    depth:int=3, # how many levels to look down
                   ) -> Path:
@@ -48,7 +48,7 @@ def find_data_root(path:str|Path|None=None, # folder with train/ (or its parent)
         level = sorted(c for p in level for c in p.iterdir() if c.is_dir() and not _is_junk(c))
     raise DataError(f"No train/, val/ or test/ folder in or below {path}. {GET_DATA}")
 
-# %% ../nbs/00_data.ipynb #cedb3163
+# %% ../nbs/00_data.ipynb #7b50c63d
 _PATIENT_RES = (re.compile(r'^(person\d+)_', re.I), re.compile(r'^(?:NORMAL2-)?(IM-\d+)-', re.I))
 
 def patient_id(path:str|Path) -> str|None:
@@ -66,7 +66,7 @@ def subtype_of(path:str|Path, # an image file
     name = Path(path).name.lower()
     return 'bacteria' if 'bacteria' in name else 'virus' if 'virus' in name else 'pneumonia'
 
-# %% ../nbs/00_data.ipynb #838b8457
+# %% ../nbs/00_data.ipynb #0b47f325
 @dataclass
 class Scan:
     "A scanned data folder: the images, and everything passed over with the reason."
@@ -95,7 +95,7 @@ def _folders(parent:Path, names:tuple, upper:bool, ignored:list, what:str) -> di
         found[key] = c
     return found
 
-# %% ../nbs/00_data.ipynb #4958ad3b
+# %% ../nbs/00_data.ipynb #78b2e81d
 def _images_in(folder:Path, ignored:list) -> list:
     "Image files in `folder`; junk, other files, subfolders and broken links go to `ignored`."
     imgs = []
@@ -120,7 +120,7 @@ def _labelled(split_dir:Path, ignored:list) -> list:
         rows += [dict(path=f, label=c) for f in imgs]
     return rows
 
-# %% ../nbs/00_data.ipynb #54d14f4a
+# %% ../nbs/00_data.ipynb #ff3065df
 def scan_folder(path:str|Path|None=None, # data root, its parent, or None for $PNEUMO_DATA
                ) -> Scan:
     "Read a Kaggle-layout folder into a `Scan`: the images table and the files passed over."
@@ -129,7 +129,7 @@ def scan_folder(path:str|Path|None=None, # data root, its parent, or None for $P
         rows += [dict(r, split=name, patient=patient_id(r['path'])) for r in _labelled(s, ignored)]
     return Scan(root, pd.DataFrame(rows, columns=['path', 'label', 'split', 'patient']), ignored)
 
-# %% ../nbs/00_data.ipynb #bda099b9
+# %% ../nbs/00_data.ipynb #df77d0ae
 MAX_PIXELS = 50_000_000 # pixels per film: a chest X-ray has at most ~20 megapixels
 MAX_BYTES = 100_000_000 # bytes per file, and per inflated DICOM data set
 MIN_SIDE = 16 # pixels: a smaller image is no film
@@ -155,14 +155,14 @@ def _too_big(path, w, h, max_pixels):
         raise DataError(f"{path} is {w}×{h} pixels, over the limit of {max_pixels/1e6:.0f} megapixels "
                         "(a chest film needs far fewer): downscale it first.")
 
-# %% ../nbs/00_data.ipynb #c9c81ef0
+# %% ../nbs/00_data.ipynb #010ec2bb
 def _check_shape(path, w, h, frames=1):
     "Refuse what cannot be a film: tiny, absurdly long, or several frames in one file."
     if min(w, h) < MIN_SIDE: raise DataError(f"{path} is {w}×{h} pixels: too small to be a chest film (at least {MIN_SIDE} a side).")
     if max(w, h) > MAX_ASPECT*min(w, h): raise DataError(f"{path} is {w}×{h} pixels: no chest film is that long and thin.")
     if frames > 1: raise DataError(f"{path} holds {frames} frames: save the one frame to score as a file of its own.")
 
-# %% ../nbs/00_data.ipynb #93813f33
+# %% ../nbs/00_data.ipynb #dfe12897
 def _check_deflated(path:Path, max_bytes:int):
     "Refuse a deflated DICOM whose data set inflates beyond `max_bytes`, without inflating more than that."
     raw = path.read_bytes()
@@ -173,7 +173,7 @@ def _check_deflated(path:Path, max_bytes:int):
     if total > max_bytes:
         raise DataError(f"{path} is a deflated DICOM that inflates to more than {max_bytes/1e6:.0f} MB: refused.")
 
-# %% ../nbs/00_data.ipynb #79c60342
+# %% ../nbs/00_data.ipynb #1e13f183
 def _read_dicom(path:Path, max_pixels:int, max_bytes:int) -> np.ndarray:
     "Pixels of a DICOM file, windowed as stored and with MONOCHROME1 inverted, as 8 bits; sizes checked first."
     try: import pydicom
@@ -204,7 +204,7 @@ def _read_dicom(path:Path, max_pixels:int, max_bytes:int) -> np.ndarray:
     a = _to_uint8(a)
     return 255 - a if ds.get('PhotometricInterpretation') == 'MONOCHROME1' else a
 
-# %% ../nbs/00_data.ipynb #d79c999f
+# %% ../nbs/00_data.ipynb #630ae1d3
 def _read_pil(path:Path, kind:str, max_pixels:int) -> np.ndarray:
     "Pixels of a JPEG or PNG file as an 8-bit grey array; only that decoder is used, and the size is checked from the header first."
     with warnings.catch_warnings():
@@ -221,7 +221,7 @@ def _read_pil(path:Path, kind:str, max_pixels:int) -> np.ndarray:
         if im.mode in ('I;16', 'I;16B', 'I;16L', 'I', 'F'): return _to_uint8(np.asarray(im))
         return np.asarray(im if im.mode == 'L' else im.convert('L'))
 
-# %% ../nbs/00_data.ipynb #4ba55d83
+# %% ../nbs/00_data.ipynb #d7416685
 def load_xray(path:str|Path, # an image file: .jpeg, .jpg, .png (8 or 16 bit), .dcm
               max_pixels:int=MAX_PIXELS, # refuse films with more pixels than this (checked before decoding)
               max_bytes:int=MAX_BYTES, # refuse larger files
@@ -238,16 +238,20 @@ def load_xray(path:str|Path, # an image file: .jpeg, .jpg, .png (8 or 16 bit), .
     except Exception as e: raise DataError(f"{path} is truncated or corrupt ({type(e).__name__}: {e}): {_FIX}") from None
     return Image.fromarray(np.ascontiguousarray(a))
 
-# %% ../nbs/00_data.ipynb #ccdefdbd
+# %% ../nbs/00_data.ipynb #b86ee684
 def squish(img:Image.Image, # a grey film, any size
            size:int, # side of the square
            equalize:bool=False, # equalise the film's grey levels first
+           border:float=0., # share of the width (and of the height) cut off each side first
           ) -> np.ndarray:
-    "The film (equalised if asked) stretched to `size`×`size` (bilinear, aspect ratio not kept), as a uint8 array."
+    "The film (its border cut off, equalised if asked) stretched to `size`×`size` (bilinear, aspect ratio not kept), as a uint8 array."
     img = img.convert('L')
+    if border:
+        (w, h), (bw, bh) = img.size, (round(img.width*border), round(img.height*border))
+        img = img.crop((bw, bh, w - bw, h - bh))
     return np.asarray((ImageOps.equalize(img) if equalize else img).resize((size, size), Image.BILINEAR))
 
-# %% ../nbs/00_data.ipynb #6cb93568
+# %% ../nbs/00_data.ipynb #34a5e1b9
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 def network_input(films:np.ndarray) -> np.ndarray: # squished films: one size×size, or n×size×size, uint8
@@ -256,7 +260,7 @@ def network_input(films:np.ndarray) -> np.ndarray: # squished films: one size×s
     mean, std = (np.array(s, np.float32).reshape(3, 1, 1) for s in (IMAGENET_MEAN, IMAGENET_STD))
     return np.ascontiguousarray(np.broadcast_to(a, a.shape[:-3] + (3,) + a.shape[-2:]) - mean)/std
 
-# %% ../nbs/00_data.ipynb #1e595fb0
+# %% ../nbs/00_data.ipynb #bd883750
 def show_samples(items:pd.DataFrame, # images table (path, label)
                  n:int=5, # films per row
                  seed:int=0,
@@ -275,7 +279,7 @@ def show_samples(items:pd.DataFrame, # images table (path, label)
     fig.tight_layout(rect=(0, 0.02, 1, 1))
     return fig
 
-# %% ../nbs/00_data.ipynb #6d8abf19
+# %% ../nbs/00_data.ipynb #a268d6f6
 def plot_class_balance(items:pd.DataFrame, ax=None):
     "Bar chart of images per split and subtype."
     st = [subtype_of(p, l) for p, l in zip(items.path, items.label)]
@@ -285,7 +289,7 @@ def plot_class_balance(items:pd.DataFrame, ax=None):
     for cont in ax.containers: ax.bar_label(cont, fontsize=7)
     return ax
 
-# %% ../nbs/00_data.ipynb #5dc3b0f8
+# %% ../nbs/00_data.ipynb #c881f01d
 def image_stats(items:pd.DataFrame) -> dict:
     "Image sizes and modes, read from file headers (DICOM counted as 'DICOM', unreadable headers as 'unreadable')."
     def one(p):
@@ -296,7 +300,7 @@ def image_stats(items:pd.DataFrame) -> dict:
     sizes, modes = zip(*map(one, items.path)) if len(items) else ((), ())
     return dict(sizes=pd.Series(sizes).value_counts().to_dict(), modes=pd.Series(modes).value_counts().to_dict())
 
-# %% ../nbs/00_data.ipynb #521f2985
+# %% ../nbs/00_data.ipynb #3996e211
 def _id_number(pid:str) -> int:
     "The number in a patient id ('IM-0115' -> 115), for ordering patients."
     return int(re.sub(r'\D', '', pid) or 0)
@@ -323,7 +327,7 @@ def split_by_patient(items:pd.DataFrame, # images table (path, label, patient)
     df['is_valid'] = pid.isin(valid)
     return df
 
-# %% ../nbs/00_data.ipynb #d214c713
+# %% ../nbs/00_data.ipynb #7af676b7
 def save_split(split:pd.DataFrame, # table from `split_by_patient`
                fn:str|Path, # CSV file to write
                root:str|Path): # data root; paths are written relative to it
@@ -340,7 +344,7 @@ def _inside(p:str, fn) -> str:
         raise DataError(f"{fn} lists {p!r}, which is outside the data root: a split file holds paths relative to it (as `pneumo data split` writes them).")
     return q
 
-# %% ../nbs/00_data.ipynb #3f486a7f
+# %% ../nbs/00_data.ipynb #606694c7
 def load_split(fn:str|Path, # CSV file written by `save_split`
                root:str|Path, # data root the paths are relative to
                allow_test:bool=False, # accept films from the test/ split
@@ -359,7 +363,7 @@ def load_split(fn:str|Path, # CSV file written by `save_split`
         raise DataError(f"{len(gone)} images listed in {fn} are not under {root}, e.g. {gone[0]}: is this the right data folder?")
     return df
 
-# %% ../nbs/00_data.ipynb #f55ee8ac
+# %% ../nbs/00_data.ipynb #a1731555
 def limit_split(df:pd.DataFrame, # a split table
                 n:int, # about this many training films (and n // 4 validation films)
                 seed:int=0) -> pd.DataFrame:
@@ -387,7 +391,7 @@ def split_data(data:str|Path, # data root (or its parent), with train/
         df = split_by_patient(tr, valid_pct, seed, how)
     return scan.root, (limit_split(df, limit, seed) if limit else df)
 
-# %% ../nbs/00_data.ipynb #a86bdbbf
+# %% ../nbs/00_data.ipynb #9811d2b2
 def file_hash(path:str|Path) -> str|None:
     "MD5 of a file's bytes, or None when it cannot be read."
     try: return hashlib.md5(Path(path).read_bytes()).hexdigest()
@@ -404,7 +408,7 @@ def find_duplicates(items:pd.DataFrame) -> pd.DataFrame: # images table; `split`
     df['group'] = df.hash.rank(method='dense').astype(int)
     return df.sort_values(['group', 'path']).drop(columns='hash').reset_index(drop=True)
 
-# %% ../nbs/00_data.ipynb #410150ef
+# %% ../nbs/00_data.ipynb #94c0f434
 def summarize(scan:Scan) -> dict:
     "What is in a data folder: counts, patients, duplicates, sizes, modes, files passed over (a JSON-able dict)."
     it = scan.items
@@ -418,7 +422,7 @@ def summarize(scan:Scan) -> dict:
                 duplicates_crossing=int(dup[dup.crosses].group.nunique()) if len(dup) else 0,
                 **image_stats(it), ignored=[dict(path=str(p), reason=r) for p, r in scan.ignored])
 
-# %% ../nbs/00_data.ipynb #55ceca9d
+# %% ../nbs/00_data.ipynb #58268422
 def find_images(path:str|Path) -> tuple: # a folder with NORMAL/ and PNEUMONIA/, a data root with test/, or a folder of images
     "The files to score (path, label or None, patient), the files passed over, and a note on what was found."
     path, ignored, note = Path(path), [], ''

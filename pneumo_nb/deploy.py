@@ -23,7 +23,8 @@ def preprocessing_spec(xm:XrayModel) -> dict: # from `load_model`
     return dict(input_name='image', input_layout='NCHW float32', size=[xm.size, xm.size],
                 grey='convert the film to 8-bit grey (ITU-R 601 luma for colour files), then copy it to the 3 channels',
                 equalize=xm.equalize, equalize_how="if true: histogram-equalise the grey film (Pillow's ImageOps.equalize) before resizing",
-                resize='squish: stretch the whole film to size x size (bilinear), no crop, no padding',
+                border=xm.border, border_how='cut round(border * width) pixels off the left and the right, and round(border * height) off the top and the bottom, first',
+                resize='squish: stretch the film (after the border cut) to size x size (bilinear), no padding',
                 scale='8-bit pixel values / 255', mean=list(IMAGENET_MEAN), std=list(IMAGENET_STD),
                 output_name='logit', calibration=cal, probability=f"sigmoid({cal['a']:.6g} * logit + {cal['b']:.6g})",
                 threshold=xm.threshold, threshold_name=xm.threshold_name, call='PNEUMONIA if probability >= threshold else NORMAL',
@@ -82,7 +83,10 @@ class OnnxXray:
     def prepare(self, img:Image.Image) -> np.ndarray: # a PIL image, any size and mode
         "One film as the network's input (3×size×size float32)."
         w, h = self.spec['size'][::-1]
-        img = ImageOps.equalize(img.convert('L')) if self.spec['equalize'] else img.convert('L')
+        img = img.convert('L')
+        if b := self.spec.get('border', 0):                 # specs written before the border cut have none
+            img = img.crop((round(img.width*b), round(img.height*b), img.width - round(img.width*b), img.height - round(img.height*b)))
+        img = ImageOps.equalize(img) if self.spec['equalize'] else img
         a = np.asarray(img.resize((w, h), Image.BILINEAR), dtype=np.float32)/255
         mean, std = (np.array(self.spec[k], np.float32)[:, None, None] for k in ('mean', 'std'))
         return (np.repeat(a[None], 3, 0) - mean)/std

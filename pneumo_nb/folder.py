@@ -51,6 +51,7 @@ def check_info(info, # what metrics.json holds
     if not (isinstance(info.get('size'), int) and not isinstance(info['size'], bool) and 32 <= info['size'] <= 1024):
         bad('size', info.get('size'), 'a whole number of pixels from 32 to 1024')
     if not isinstance(info.get('equalize'), bool): bad('equalize', info.get('equalize'), 'true or false')
+    if not (type(b := info.get('border', 0.)) in (int, float) and 0 <= b < 0.25): bad('border', b, 'a share from 0 to below 0.25')
     _check_point(info, '', bad)
     if 'adapted' in info: _check_point(info['adapted'], 'adapted.', bad)
     return info
@@ -275,6 +276,7 @@ def _card_fields(m:dict, sp:pd.DataFrame|None) -> dict:
                   '\n'.join(f"| {part} | {' | '.join(map(str, r))} | {sp[sp.is_valid == (part == 'validation')].patient.nunique()} |"
                             for part, r in tab.iterrows()))
     extras = ([f"{k} {m[k]}" for k in ('ema', 'mixup') if m.get(k)] + (['films equalised'] if m['equalize'] else []) +
+              ([f"{m['border']:.0%} of each side cut off every film"] if m.get('border') else []) +
               ([f"training films decoded {m['presize']}× larger (presized)"] if m.get('presize', 1) != 1 else []))
     cal = m.get('calibration')
     return dict(m, head_text=HEADS[m['head']], counts=counts, data_name=Path(m['data']).name, extras=f"; {', '.join(extras)}" if extras else '',

@@ -84,14 +84,18 @@ def overlay(img:Image.Image, # the original film, any size
             alpha:float=0.45, # opacity of the heatmap
             cmap:str='jet',
             centres:tuple|None=None, # where the cells are centred, from `cell_centres`; default plain resizing
+            border:float=0., # the share of each side the model cut off (`XrayModel.border`): no heat is drawn there
            ) -> Image.Image:
     "The heatmap resized to `img`'s own size (scaled down to `MAX_OVERLAY` pixels at most) and blended over it, as an RGB image."
     if (shrink := (MAX_OVERLAY/(img.width*img.height))**0.5) < 1:
         img = img.resize((max(1, round(img.width*shrink)), max(1, round(img.height*shrink))), Image.BILINEAR)
     w, h = img.size
-    heat = colormaps[cmap](scale_cam(cam[None].float(), (h, w), centres)[0].numpy())[..., :3]
+    bw, bh = round(w*border), round(h*border)
     base = np.asarray(img.convert('RGB'), dtype=np.float32)/255
-    return Image.fromarray((255*((1 - alpha)*base + alpha*heat)).round().astype(np.uint8))
+    out, inner = base.copy(), base[bh:h - bh, bw:w - bw]
+    heat = colormaps[cmap](scale_cam(cam[None].float(), inner.shape[:2], centres)[0].numpy())[..., :3]
+    out[bh:h - bh, bw:w - bw] = (1 - alpha)*inner + alpha*heat
+    return Image.fromarray((255*out).round().astype(np.uint8))
 
 def explain(xm:XrayModel, # from `load_model`
             images:list, # files or PIL images
@@ -105,7 +109,7 @@ def explain(xm:XrayModel, # from `load_model`
     centres = cell_centres(cams.shape[-2:], xm.size, xm.arch)
     dist = feature_distance(xm.reference, feats.mean((2, 3))) if xm.reference else np.full(len(imgs), np.nan)
     return [dict(probability=float(p), label=xm.call(p), distance=float(d), far_out=bool(xm.far_out(d)), cam=c, centres=centres,
-                 overlay=overlay(im, c, alpha, centres=centres)) for im, p, d, c in zip(imgs, platt(logit, xm.calibration), dist, cams)]
+                 overlay=overlay(im, c, alpha, centres=centres, border=xm.border)) for im, p, d, c in zip(imgs, platt(logit, xm.calibration), dist, cams)]
 
 # %% ../nbs/05_gradcam.ipynb #0bb05df3
 def cases(preds:pd.DataFrame, # path, label, probability (predictions.csv)
@@ -247,7 +251,7 @@ def cam_viewer(xm:XrayModel, # from `load_model`
     image, info, state = W.Image(format='png', layout=W.Layout(width='420px')), W.HTML(), {}
     def render(*_):
         if 'img' not in state: return
-        buf = io.BytesIO(); overlay(state['img'], state['r']['cam'], alpha.value, centres=state['r']['centres']).save(buf, 'png')
+        buf = io.BytesIO(); overlay(state['img'], state['r']['cam'], alpha.value, centres=state['r']['centres'], border=xm.border).save(buf, 'png')
         image.value = buf.getvalue()
     def show(img, name):
         state.update(img=img, name=name, r=explain(xm, [img], method.value)[0])

@@ -21,9 +21,10 @@ from .folder import ModelFolder
 def preprocess(img, # a PIL image from `load_xray`, any size
                size:int, # the network's input side
                equalize:bool=False, # equalise the grey levels first (if the model was trained so)
+               border:float=0., # share of each side cut off first (if the model was trained so)
               ) -> np.ndarray:
     "The network input for one film: grey, squished to `size`×`size`, 0–1, three channels, ImageNet-normalised."
-    return network_input(squish(img, size, equalize))
+    return network_input(squish(img, size, equalize, border))
 
 # %% ../nbs/03a_infer.ipynb #af06ba1d
 ENGINES = ('auto', 'torch', 'onnx', 'onnx-int8') # auto: torch on a GPU, else ONNX in fp32; int8 only when asked for
@@ -64,12 +65,13 @@ class XrayModel:
     def __init__(self, mf:ModelFolder, engine, threshold:float, threshold_name:str):
         self.folder, self.path, self.info, self.engine, self.threshold, self.threshold_name = mf, mf.path, mf.info, engine, threshold, threshold_name
         self.size, self.equalize, self.arch, self.calibration = mf.info['size'], mf.info['equalize'], mf.info['arch'], mf.info.get('calibration')
+        self.border = mf.info.get('border', 0.)
         self.reference, self._net = mf.read_features(), None
     def net(self):
         "The PyTorch network (for Grad-CAM's head and the reference checks), built once."
         if self._net is None: self._net = self.engine.model if isinstance(self.engine, TorchEngine) else self.folder.net()
         return self._net
-    def prepare(self, img) -> np.ndarray: return preprocess(img, self.size, self.equalize)
+    def prepare(self, img) -> np.ndarray: return preprocess(img, self.size, self.equalize, self.border)
     def probabilities(self, x:np.ndarray, tta:bool=False) -> np.ndarray:
         "Calibrated pneumonia probabilities for a preprocessed batch; with `tta`, averaged with the mirror images."
         return self.score(x, tta)[0]
@@ -127,7 +129,7 @@ def quantize_model(model_dir:str|Path, # a model folder with model.onnx
     from pneumo_nb.data import load_split
     mf = ModelFolder(model_dir)
     if files is None: files = load_split(mf.split, data or mf.info['data']).query('is_valid').path.tolist()
-    x = np.stack([preprocess(load_xray(f), mf.info['size'], mf.info['equalize']) for f in files])
+    x = np.stack([preprocess(load_xray(f), mf.info['size'], mf.info['equalize'], mf.info.get('border', 0.)) for f in files])
     y = np.array([Path(f).parent.name.upper() == 'PNEUMONIA' for f in files], int)
     return mf.write_int8(x, y, **kwargs)
 

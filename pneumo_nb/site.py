@@ -69,7 +69,7 @@ def estimate_prevalence(p:np.ndarray, # calibrated probabilities of pneumonia at
 def _films(xm:XrayModel, files:list) -> np.ndarray:
     "The files squished as the model wants them (n×size×size uint8)."
     from pneumo_nb.data import squish
-    return np.stack([squish(load_xray(f), xm.size, xm.equalize) for f in files])
+    return np.stack([squish(load_xray(f), xm.size, xm.equalize, xm.border) for f in files])
 
 def adapt_net(xm:XrayModel, # a loaded model
               films:np.ndarray, # the site's films, squished (n×size×size uint8), in any order

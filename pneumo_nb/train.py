@@ -45,6 +45,7 @@ class Recipe:
                  presize:float=1., # decode training films this many times larger, for the augmentation to crop down (1: off)
                  max_lighting:float=0.2, # largest change of brightness and of contrast
                  equalize:bool=False, # equalise each film's grey levels before squishing it (training and scoring)
+                 border:float=0., # cut this share of the width and height off each side of every film first (training and scoring)
                  opt:str='fastai', # AdamW's moments: fastai (β₂ 0.99, ε 1e-5) or torch (β₂ 0.999, ε 1e-8)
                  wd_bn_bias:bool=False, # weight decay on batch-norm and bias parameters too (as PyTorch's AdamW does)
                  ema:float=0., # validate and keep an average of the weights over about this many epochs (0: off)
@@ -69,6 +70,7 @@ def check(self:Recipe):
     if not 0 < self.min_scale <= 1: raise DataError(f"min_scale={self.min_scale}: the smallest crop is a share of the area, above 0 and at most 1.")
     if not (self.lr > 0 and self.final_lr > 0): raise DataError("Learning rates must be positive.")
     if self.ema < 0 or self.mixup < 0: raise DataError("ema and mixup must be 0 (off) or positive.")
+    if not 0 <= self.border < 0.25: raise DataError(f"border={self.border}: use 0 (off) or a share below 0.25 of each side to cut off.")
     if self.presize != 1 and round(self.size*self.presize) <= self.size:
         raise DataError(f"presize={self.presize}: use 1 (off) or a factor above 1, so that training films are decoded larger than size.")
     pick_precision(self.precision)
@@ -265,19 +267,19 @@ def _quiet(learn, progress:bool):
 
 def _films(df:pd.DataFrame, r:Recipe, skip_bad:bool, progress:bool) -> tuple:
     "Decode the split's films once (and, with `presize`, the training films again, larger); stop on unreadable films, or (with `skip_bad`) drop and list them."
-    films = decode_films(df.path, r.size, r.equalize, progress=progress)
+    films = decode_films(df.path, r.size, r.equalize, r.border, progress=progress)
     if films.failed and not skip_bad:
         raise DataError(f"{len(films.failed)} film(s) could not be read, the first: {films.failed[0][1]} Pass skip_bad=True (--skip-bad) "
                         "to train without them; they are then listed in metrics.json.")
     for p, why in films.failed: print(f"skipped: {why}")
     df = df[df.path.map(lambda p: p in films)]
-    big = decode_films(df.path[~df.is_valid], round(r.size*r.presize), r.equalize, progress=progress) if r.presize != 1 else None
+    big = decode_films(df.path[~df.is_valid], round(r.size*r.presize), r.equalize, r.border, progress=progress) if r.presize != 1 else None
     return df, films, big
 
 # %% ../nbs/03_train.ipynb #7bd477f9
 def _learner(df:pd.DataFrame, films, big, r:Recipe, path:Path) -> Learner:
     "The recipe's data loaders and learner, at the precision that pays here."
-    dls = xray_dataloaders(df, films, bs=r.bs, equalize=r.equalize, presized=big, aug=r.aug, min_scale=r.min_scale, max_lighting=r.max_lighting)
+    dls = xray_dataloaders(df, films, bs=r.bs, equalize=r.equalize, border=r.border, presized=big, aug=r.aug, min_scale=r.min_scale, max_lighting=r.max_lighting)
     learn = xray_learner(dls, r.arch, pretrained=r.pretrained, weights=r.weights, head=r.head, drop_stages=r.drop_stages,
                          opt_func=OPTIMIZERS[r.opt], wd_bn_bias=r.wd_bn_bias, path=path)
     r.precision = learn.to_precision(r.precision)
