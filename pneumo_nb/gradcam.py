@@ -7,7 +7,7 @@ __all__ = ['CAM_METHODS', 'MAX_OVERLAY', 'cam_maps', 'scale_cam', 'cell_centres'
            'body_mask', 'heat_outside', 'pointing_hit', 'energy_inside', 'occlusion_map', 'randomized',
            'deletion_curve', 'save_heatmaps', 'cam_viewer']
 
-# %% ../nbs/05_gradcam.ipynb #ea435d3c
+# %% ../nbs/05_gradcam.ipynb #c25753b6
 import copy
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
@@ -20,7 +20,7 @@ from .data import load_xray
 from .infer import XrayModel, score_files, predict_files
 from .metrics import platt, feature_distance
 
-# %% ../nbs/05_gradcam.ipynb #0d69a021
+# %% ../nbs/05_gradcam.ipynb #1a7f672c
 CAM_METHODS = ('gradcam', 'gradcam++') # Grad-CAM, and Grad-CAM++ (Chattopadhay et al., 2018)
 
 def cam_maps(head:torch.nn.Module, # the network's head (feature map -> logit), in eval mode
@@ -41,7 +41,7 @@ def cam_maps(head:torch.nn.Module, # the network's head (feature map -> logit), 
     else: check_choice(method, CAM_METHODS, 'method')
     return F.relu((w*a).sum(1)), logits.detach()
 
-# %% ../nbs/05_gradcam.ipynb #c10bbc7b
+# %% ../nbs/05_gradcam.ipynb #c0cf0f28
 def _sample_at(centres:np.ndarray, # where the cells are centred on one axis, fractions 0–1, increasing
                n:int) -> torch.Tensor: # output pixels on that axis
     "Each output pixel's position on the grid of cells, in `grid_sample`'s -1…1 (corners aligned)."
@@ -61,7 +61,7 @@ def scale_cam(cams:torch.Tensor, # n×h×w maps from `cam_maps`
     lo, hi = c.amin((1, 2), keepdim=True), c.amax((1, 2), keepdim=True)
     return (c - lo)/(hi - lo + 1e-7)
 
-# %% ../nbs/05_gradcam.ipynb #3785d97f
+# %% ../nbs/05_gradcam.ipynb #169d6fb8
 def cell_centres(shape:tuple, # (h, w) of the feature map
                  size:int, # the network's input side, in pixels
                  arch:str|None=None, # 'resnet…' or 'densenet…'; None: the plain assumption of resizing
@@ -76,7 +76,7 @@ def cell_centres(shape:tuple, # (h, w) of the feature map
         return (first + s*np.arange(n) + 0.5)/size
     return tuple(axis(n) for n in shape)
 
-# %% ../nbs/05_gradcam.ipynb #b672be85
+# %% ../nbs/05_gradcam.ipynb #5d100171
 MAX_OVERLAY = 2048*2048 # the most pixels an overlay is drawn at; larger films are scaled down for it
 
 def overlay(img:Image.Image, # the original film, any size
@@ -97,6 +97,7 @@ def overlay(img:Image.Image, # the original film, any size
     out[bh:h - bh, bw:w - bw] = (1 - alpha)*inner + alpha*heat
     return Image.fromarray((255*out).round().astype(np.uint8))
 
+# %% ../nbs/05_gradcam.ipynb #27e70e91
 def explain(xm:XrayModel, # from `load_model`
             images:list, # files or PIL images
             method:str='gradcam', # or 'gradcam++'
@@ -111,7 +112,7 @@ def explain(xm:XrayModel, # from `load_model`
     return [dict(probability=float(p), label=xm.call(p), distance=float(d), far_out=bool(xm.far_out(d)), cam=c, centres=centres,
                  overlay=overlay(im, c, alpha, centres=centres, border=xm.border)) for im, p, d, c in zip(imgs, platt(logit, xm.calibration), dist, cams)]
 
-# %% ../nbs/05_gradcam.ipynb #0bb05df3
+# %% ../nbs/05_gradcam.ipynb #299752d4
 def cases(preds:pd.DataFrame, # path, label, probability (predictions.csv)
           threshold:float, # the operating threshold
           kind:str) -> pd.DataFrame: # 'tp', 'fp', 'fn' or 'tn'
@@ -138,7 +139,7 @@ def gallery(xm:XrayModel, # from `load_model`
     fig.tight_layout(rect=(0, 0.03 if credit else 0, 1, 0.9))                 # room for the title above the films' names
     return fig
 
-# %% ../nbs/05_gradcam.ipynb #5a51a0d6
+# %% ../nbs/05_gradcam.ipynb #c42db260
 def body_mask(img:Image.Image, # a grey film, any size
               size:int=256) -> np.ndarray: # the mask's side (the film is squished to it)
     "The patient's body on a film, as a size×size bool array: a blur, Otsu's threshold, the largest bright region, holes filled."
@@ -157,7 +158,7 @@ def heat_outside(cam:torch.Tensor, # one map from `cam_maps` (h×w)
     heat = scale_cam(cam[None].float(), mask.shape, centres)[0].numpy()
     return float((heat*~mask).sum()/max(heat.sum(), 1e-12))
 
-# %% ../nbs/05_gradcam.ipynb #eb7f4a35
+# %% ../nbs/05_gradcam.ipynb #09387751
 def pointing_hit(cam:np.ndarray, # heatmap at the mask's resolution (H×W)
                  mask:np.ndarray, # lesion mask (H×W bool)
                  tol:float=0) -> bool: # tolerance in pixels (the pointing game's is 15 px at 224 px)
@@ -171,7 +172,7 @@ def energy_inside(cam:np.ndarray, mask:np.ndarray) -> float:
     cam = np.asarray(cam, dtype=np.float64)
     return float((cam*np.asarray(mask)).sum()/max(cam.sum(), 1e-12))
 
-# %% ../nbs/05_gradcam.ipynb #69ef6f96
+# %% ../nbs/05_gradcam.ipynb #f5d2afda
 def occlusion_map(model:torch.nn.Module, # the network
                   x:torch.Tensor, # one normalised image, 3×H×W
                   patch:int=16) -> torch.Tensor: # side of the covered square, in pixels
@@ -184,7 +185,7 @@ def occlusion_map(model:torch.nn.Module, # the network
     with torch.no_grad(): p = torch.sigmoid(torch.cat([model(b).float().view(-1) for b in torch.stack(batch).split(64)]))
     return (p[0] - p[1:]).view(H//patch, W//patch)
 
-# %% ../nbs/05_gradcam.ipynb #37dea475
+# %% ../nbs/05_gradcam.ipynb #71a1170c
 def randomized(model:torch.nn.Module, # a model to copy
                seed:int=0) -> torch.nn.Module:
     "A copy of `model` with every layer's parameters re-initialised (the model randomisation test)."
@@ -194,7 +195,7 @@ def randomized(model:torch.nn.Module, # a model to copy
         if hasattr(mod, 'reset_parameters'): mod.reset_parameters()
     return r.eval()
 
-# %% ../nbs/05_gradcam.ipynb #1f539b7a
+# %% ../nbs/05_gradcam.ipynb #1b0c219a
 def deletion_curve(model:torch.nn.Module, # the network
                    x:torch.Tensor, # one normalised image, 3×H×W
                    cam:torch.Tensor, # its heatmap, any resolution
@@ -213,7 +214,7 @@ def deletion_curve(model:torch.nn.Module, # the network
         batch.append(x*F.interpolate(keep.view(1, 1, H//patch, W//patch), size=(H, W), mode='nearest')[0])
     with torch.no_grad(): return torch.sigmoid(model(torch.stack(batch)).float().view(-1)).numpy()
 
-# %% ../nbs/05_gradcam.ipynb #e5e2daef
+# %% ../nbs/05_gradcam.ipynb #0c6c898b
 def _free(path:Path) -> Path:
     "`path`, or path with -1, -2, ... before the suffix if something (a file, a link, even a broken one) has its name."
     p, i = Path(path), 0
@@ -239,7 +240,7 @@ def save_heatmaps(xm:XrayModel, # from `load_model`
             rec['heatmap'] = str(dst)
     return recs
 
-# %% ../nbs/05_gradcam.ipynb #fe2475b1
+# %% ../nbs/05_gradcam.ipynb #d51c6fea
 def cam_viewer(xm:XrayModel, # from `load_model`
                files:list=()): # films to pick from
     "An ipywidgets viewer: pick or upload an X-ray, see probability, call and heatmap with an opacity slider."

@@ -64,9 +64,8 @@ class XrayModel:
     "A model folder ready to score films: engine, input size, preprocessing, calibration, operating threshold, feature reference."
     def __init__(self, mf:ModelFolder, engine, threshold:float, threshold_name:str):
         self.folder, self.path, self.info, self.engine, self.threshold, self.threshold_name = mf, mf.path, mf.info, engine, threshold, threshold_name
-        self.size, self.equalize, self.arch, self.calibration = mf.info['size'], mf.info['equalize'], mf.info['arch'], mf.info.get('calibration')
-        self.border = mf.info.get('border', 0.)
-        self.reference, self._net = mf.read_features(), None
+        self.size, self.equalize, self.border, self.arch = mf.info['size'], mf.info['equalize'], mf.info.get('border', 0.), mf.info['arch']
+        self.calibration, self.reference, self._net = mf.info.get('calibration'), mf.read_features(), None
     def net(self):
         "The PyTorch network (for Grad-CAM's head and the reference checks), built once."
         if self._net is None: self._net = self.engine.model if isinstance(self.engine, TorchEngine) else self.folder.net()

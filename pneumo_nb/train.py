@@ -27,8 +27,7 @@ from .folder import ModelFolder, FILES
 # %% ../nbs/03_train.ipynb #9e130797
 class Recipe:
     "The settings that decide a trained model (saved in its metrics.json and model card)."
-    def __init__(self,
-                 arch:str='densenet121', # backbone, a name in ARCHS
+    def __init__(self, arch:str='densenet121', # backbone, a name in ARCHS
                  size:int=224, # input side in pixels
                  epochs:int=20, # most epochs, both phases together
                  freeze_epochs:int=1, # epochs with a pretrained body frozen (none for a random body)
