@@ -4,6 +4,7 @@ usage:
   python benchmarks/recipes.py list
   python benchmarks/recipes.py run ARM [ARM ...] [--data DIR] [--runs runs] [--parallel 2 | --core K] [--results CSV] [--log CSV] [--set KEY=VALUE]
   python benchmarks/recipes.py table [--results CSV] [--groups [--save CSV]]
+  python benchmarks/recipes.py agree ARM [ARM ...] [--save CSV]
   python benchmarks/recipes.py check [--data PHANTOMS]
 
 `run` trains each arm as the manifest says (one core each; `--parallel 2` runs two at a time, one a core), scores the
@@ -13,7 +14,9 @@ test/'s pixels (`pneumo adapt`, which never reads a label) and the adapted folde
 the adapted AUC, threshold, sensitivity and specificity. `--core K` pins the runs to core K (several runners
 can share a machine, one a core). `--set` overrides an argument of every arm run (`--set size=32`), for quick
 trials: such runs are not logged. `table --groups` summarises arms that differ only in their seed (`<name>-s<seed>`):
-mean and spread of test AUC, and the AUC of their probabilities averaged (a seed ensemble). `check` builds every arm's
+mean and spread of test AUC, and the AUC of their probabilities averaged (a seed ensemble). `agree` asks whether runs
+fail on the same normal films of test/: for each pair of arms, how many of their 40 most confident false alarms (the
+normal films each scores highest) they share, and the rank correlation of their scores over all normal films. `check` builds every arm's
 command and runs two of them (one of each runner) for a few batches on a phantom set: what CI runs, so the manifest
 cannot rot.
 """
@@ -129,6 +132,18 @@ def groups(df:pd.DataFrame, runs:Path|None) -> pd.DataFrame:
         out.append(row)
     return pd.DataFrame(out)
 
+def agreement(arms:list, runs:Path, k:int=40) -> pd.DataFrame:
+    "For each pair of arms: the normal test films among both arms' `k` highest-scored normals, and the Spearman correlation of their scores on normals."
+    from scipy.stats import spearmanr
+    ps = {a: test_probabilities(a, runs) for a in arms}
+    y = ps[arms[0]][1]
+    if any(len(l) != len(y) or (l != y).any() for _, l in ps.values()): sys.exit("The arms scored different films: run them on the same test/.")
+    normal = np.flatnonzero(y == 0)
+    top = {a: set(normal[np.argsort(-p[normal], kind='stable')[:k]]) for a, (p, _) in ps.items()}
+    return pd.DataFrame([dict(arm_a=a, arm_b=b, shared_top_false_alarms=len(top[a] & top[b]), of=k,
+                              spearman_normals=round(spearmanr(ps[a][0][normal], ps[b][0][normal])[0], 3))
+                         for i, a in enumerate(arms) for b in arms[i + 1:]])
+
 def markdown(df:pd.DataFrame) -> str:
     cells = df.astype(object).where(df.notna(), '')
     return '\n'.join(['| ' + ' | '.join(df.columns) + ' |', '|' + '---|'*len(df.columns)] +
@@ -144,25 +159,33 @@ def check(a):
     rows = [run_one('B', a, None)]
     a.overrides = {**tiny, 'minutes': 0.3}
     rows.append(run_one('A', a, None))
+    ag = agreement(['B', 'A'], runs, k=5).iloc[0]        # the two runners' scores line up film by film
+    assert 0 <= ag.shared_top_false_alarms <= 5 and -1 <= ag.spearman_normals <= 1, ag
     shutil.rmtree(runs)
     print(f"{len(ARMS)} arms build; B and A ran on phantoms: test AUC {rows[0]['test_auc']} and {rows[1]['test_auc']}; "
-          f"B adapted: {rows[0]['adapted_test_auc']}")
+          f"B adapted: {rows[0]['adapted_test_auc']}; they share {ag.shared_top_false_alarms} of their 5 top false alarms")
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    ap.add_argument('what', choices=['list', 'run', 'table', 'check']); ap.add_argument('arms', nargs='*')
+    ap.add_argument('what', choices=['list', 'run', 'table', 'agree', 'check']); ap.add_argument('arms', nargs='*')
     ap.add_argument('--data', default=os.environ.get('PNEUMO_DATA')); ap.add_argument('--runs', default='runs')
     ap.add_argument('--parallel', type=int, default=1); ap.add_argument('--core', type=int, help='pin every run to this core')
     ap.add_argument('--log', default=str(HERE/'test_log.csv'))
     ap.add_argument('--results', default=str(HERE/'results'/f'recipes-{cpu_kind()}.csv'))
     ap.add_argument('--set', action='append', default=[], help='KEY=VALUE: override an argument of every arm run (not logged)')
     ap.add_argument('--groups', action='store_true', help='with table: the seed groups')
-    ap.add_argument('--save', help='with table --groups: write the seed groups to this CSV')
+    ap.add_argument('--save', help='with table --groups or agree: write the table to this CSV')
     a = ap.parse_args()
     a.overrides = {k: (True if v == 'true' else v) for k, v in (s.split('=', 1) for s in a.set)}
     if a.what == 'list':
         for arm, spec in ARMS.items(): print(f"{arm:>14} {spec['runner']:>8}: {spec['what']}")
     elif a.what == 'check': check(a)
+    elif a.what == 'agree':
+        out = agreement(a.arms, Path(a.runs))
+        if a.save:
+            from pneumo_nb.core import write_table
+            write_table(out, a.save)
+        print(markdown(out))
     elif a.what == 'table':
         df = pd.read_csv(a.results)
         out = groups(df, Path(a.runs)) if a.groups else df.drop(columns=['what', 'command'])
