@@ -42,6 +42,7 @@ class Recipe:
                  aug:str='fastai', # one of AUGMENTATIONS: fastai (one crop per batch), per-film, torchvision
                  min_scale:float=0.8, # smallest random crop, as a share of the film's area
                  presize:float=1., # decode training films this many times larger, for the augmentation to crop down (1: off)
+                 antialias:bool=False, # with presize and aug='per-film': augment at the presized side, then shrink with an antialiasing filter
                  max_lighting:float=0.2, # largest change of brightness and of contrast
                  equalize:bool=False, # equalise each film's grey levels before squishing it (training and scoring)
                  border:float=0., # cut this share of the width and height off each side of every film first (training and scoring)
@@ -72,6 +73,8 @@ def check(self:Recipe):
     if not 0 <= self.border < 0.25: raise DataError(f"border={self.border}: use 0 (off) or a share below 0.25 of each side to cut off.")
     if self.presize != 1 and round(self.size*self.presize) <= self.size:
         raise DataError(f"presize={self.presize}: use 1 (off) or a factor above 1, so that training films are decoded larger than size.")
+    if self.antialias and (self.presize == 1 or self.aug != 'per-film'):
+        raise DataError("antialias=True shrinks presized films after their own augmentation: use it with presize above 1 and aug='per-film'.")
     pick_precision(self.precision)
 
 @patch
@@ -278,7 +281,8 @@ def _films(df:pd.DataFrame, r:Recipe, skip_bad:bool, progress:bool) -> tuple:
 # %% ../nbs/03_train.ipynb #7bd477f9
 def _learner(df:pd.DataFrame, films, big, r:Recipe, path:Path) -> Learner:
     "The recipe's data loaders and learner, at the precision that pays here."
-    dls = xray_dataloaders(df, films, bs=r.bs, equalize=r.equalize, border=r.border, presized=big, aug=r.aug, min_scale=r.min_scale, max_lighting=r.max_lighting)
+    dls = xray_dataloaders(df, films, bs=r.bs, equalize=r.equalize, border=r.border, presized=big, aug=r.aug, min_scale=r.min_scale,
+                           max_lighting=r.max_lighting, antialias=r.antialias)
     learn = xray_learner(dls, r.arch, pretrained=r.pretrained, weights=r.weights, head=r.head, drop_stages=r.drop_stages,
                          opt_func=OPTIMIZERS[r.opt], wd_bn_bias=r.wd_bn_bias, path=path)
     r.precision = learn.to_precision(r.precision)
