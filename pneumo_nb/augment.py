@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['AUGMENTATIONS', 'Films', 'decode_films', 'TensorXray', 'GreyToRGB', 'LinearJitter', 'Shrink', 'xray_tfms', 'FilmFrom',
-           'check_split', 'xray_dataloaders']
+           'check_split', 'xray_dataloaders', 'sharpness']
 
 # %% ../nbs/01_augment.ipynb #0f25882f
 import hashlib, json, math, os
@@ -180,3 +180,12 @@ def xray_dataloaders(df:pd.DataFrame, # split table: path, label, is_valid
                       get_x=ColReader('path'), get_y=ColReader('label'), splitter=ColSplitter('is_valid'),
                       batch_tfms=tfms if tfms is not None else xray_tfms(size, **tfm_kwargs))
     return block.dataloaders(df.reset_index(drop=True), bs=bs, num_workers=0, device=device)
+
+# %% ../nbs/01_augment.ipynb #2f6e020b
+def sharpness(x:torch.Tensor, # films, n×c×h×w (or c×h×w), on a 0–1 scale
+             ) -> torch.Tensor:
+    "Each film's mean absolute Laplacian over its central half (away from any padding): fine detail, which resampling blurs or aliases."
+    x = x.float()[None] if x.dim() == 3 else x.float()
+    h, w = x.shape[-2:]
+    lap = 4*x[..., 1:-1, 1:-1] - x[..., :-2, 1:-1] - x[..., 2:, 1:-1] - x[..., 1:-1, :-2] - x[..., 1:-1, 2:]
+    return lap[..., h//4:-(h//4), w//4:-(w//4)].abs().mean((-3, -2, -1))
