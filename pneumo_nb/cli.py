@@ -261,10 +261,10 @@ def _options(p, words:tuple, f, positional:tuple):
     if words == ('train',):
         from pneumo_nb.train import train
         from pneumo_nb.model import ARCHS, HEADS, OPTIMIZERS, PRECISIONS
-        from pneumo_nb.augment import AUGMENTATIONS
+        from pneumo_nb.augment import AUGMENTATIONS, RESAMPLES
         f = train
         choices = dict(split_how=SPLIT_METHODS, arch=list(ARCHS), head=list(HEADS), drop_stages=[0, 1, 2], aug=AUGMENTATIONS,
-                       opt=list(OPTIMIZERS), precision=PRECISIONS)
+                       opt=list(OPTIMIZERS), precision=PRECISIONS, resample=RESAMPLES)
         return add_options(p, f, skip=('progress', 'cbs', 'clock'), positional=positional, choices=choices)
     if words == ('adapt',):
         from pneumo_nb.site import adapt

@@ -19,7 +19,7 @@ from fastai.vision.all import (Callback, CancelFitException, CancelTrainExceptio
                                EarlyStoppingCallback, CSVLogger, ChannelsLast, MixedPrecision, MixUp, set_seed, to_float, Learner)
 from fastai.distributed import rank_distrib, num_distrib, DistributedDL
 from .data import split_data, save_split, network_input
-from .augment import AUGMENTATIONS, decode_films, xray_dataloaders
+from .augment import AUGMENTATIONS, RESAMPLES, decode_films, xray_dataloaders
 from .model import ARCHS, HEADS, OPTIMIZERS, xray_learner, pick_precision, adapt_bn
 from .metrics import choose_thresholds, bootstrap_ci, fit_platt, platt, calibration, fit_reference
 from .folder import ModelFolder, FILES
@@ -43,6 +43,7 @@ class Recipe:
                  min_scale:float=0.8, # smallest random crop, as a share of the film's area
                  presize:float=1., # decode training films this many times larger, for the augmentation to crop down (1: off)
                  antialias:bool=False, # with presize and aug='per-film': augment at the presized side, then shrink with an antialiasing filter
+                 resample:str='bilinear', # one of RESAMPLES: how the augmentation reads a film between its pixels (nearest copies pixels)
                  max_lighting:float=0.2, # largest change of brightness and of contrast
                  equalize:bool=False, # equalise each film's grey levels before squishing it (training and scoring)
                  border:float=0., # cut this share of the width and height off each side of every film first (training and scoring)
@@ -66,7 +67,7 @@ def check(self:Recipe):
     for k in ('size', 'epochs', 'bs'):
         if not (isinstance(getattr(self, k), int) and getattr(self, k) > 0): raise DataError(f"{k}={getattr(self, k)!r}: use a positive whole number.")
     if self.size < 32: raise DataError(f"size={self.size}: the networks need at least 32 pixels.")
-    for k, choices in (('arch', ARCHS), ('head', HEADS), ('aug', AUGMENTATIONS), ('opt', OPTIMIZERS)): check_choice(getattr(self, k), choices, k)
+    for k, choices in (('arch', ARCHS), ('head', HEADS), ('aug', AUGMENTATIONS), ('opt', OPTIMIZERS), ('resample', RESAMPLES)): check_choice(getattr(self, k), choices, k)
     if not 0 < self.min_scale <= 1: raise DataError(f"min_scale={self.min_scale}: the smallest crop is a share of the area, above 0 and at most 1.")
     if not (self.lr > 0 and self.final_lr > 0): raise DataError("Learning rates must be positive.")
     if self.ema < 0 or self.mixup < 0: raise DataError("ema and mixup must be 0 (off) or positive.")
@@ -282,7 +283,7 @@ def _films(df:pd.DataFrame, r:Recipe, skip_bad:bool, progress:bool) -> tuple:
 def _learner(df:pd.DataFrame, films, big, r:Recipe, path:Path) -> Learner:
     "The recipe's data loaders and learner, at the precision that pays here."
     dls = xray_dataloaders(df, films, bs=r.bs, equalize=r.equalize, border=r.border, presized=big, aug=r.aug, min_scale=r.min_scale,
-                           max_lighting=r.max_lighting, antialias=r.antialias)
+                           max_lighting=r.max_lighting, antialias=r.antialias, resample=r.resample)
     learn = xray_learner(dls, r.arch, pretrained=r.pretrained, weights=r.weights, head=r.head, drop_stages=r.drop_stages,
                          opt_func=OPTIMIZERS[r.opt], wd_bn_bias=r.wd_bn_bias, path=path)
     r.precision = learn.to_precision(r.precision)
