@@ -102,6 +102,7 @@ class LinearJitter(RandTransform):
         m = x.mean(dim=(1, 2, 3), keepdim=True)
         return ((x - m)*c + m).clamp(0, 1)
 
+# %% ../nbs/01_augment.ipynb #d28a3542
 class Shrink(Transform):
     "Shrink films larger than `size` to it with an antialiasing filter (bilinear, as PIL shrank the films scored); others pass as they are."
     order = 35                                             # after the affine augmentation (30), before the lighting (40)

@@ -53,9 +53,7 @@ class Recipe:
                  mixup:float=0., # mixup's alpha (0: off)
                  precision:str='auto', # auto: fp16 on CUDA, bf16 on CPUs with bf16 units, else fp32
                  seed:int=0): # random seed: the same seed, the same split and the same first steps
-        store_attr(but='lr')
-        self.lr = lr if lr is not None else 1e-4 if self.uses_imagenet else 1e-3
-        self.check()
+        store_attr(but='lr'); self.lr = lr if lr is not None else 1e-4 if self.uses_imagenet else 1e-3; self.check()
 
 # %% ../nbs/03_train.ipynb #992f54bf
 @patch(as_prop=True)
