@@ -192,9 +192,9 @@ if __name__ == '__main__':
         if a.groups and a.save:
             from pneumo_nb.core import write_table
             if Path(a.save).exists():                     # an ensemble AUC whose runs are no longer here stays as it was measured
-                kept = pd.read_csv(a.save).set_index(['group', 'seeds']).get('ensemble_test_auc')
-                if kept is not None: out['ensemble_test_auc'] = out.get('ensemble_test_auc', pd.Series(index=out.index, dtype=float)).fillna(
-                    pd.Series([kept.get((g, n)) for g, n in zip(out.group, out.seeds)], index=out.index, dtype=float))
+                kept = pd.read_csv(a.save).set_index(['group', 'seeds']).get('ensemble_test_auc', pd.Series(dtype=float))
+                now = out.get('ensemble_test_auc', pd.Series(np.nan, index=out.index))
+                out['ensemble_test_auc'] = [e if pd.notna(e) else kept.get((g, n)) for e, g, n in zip(now, out.group, out.seeds)]
             write_table(out, a.save)
         print(markdown(out))
     else:
