@@ -19,7 +19,7 @@ from fastai.vision.all import (Callback, CancelFitException, CancelTrainExceptio
                                EarlyStoppingCallback, CSVLogger, ChannelsLast, MixedPrecision, MixUp, set_seed, to_float, Learner)
 from fastai.distributed import rank_distrib, num_distrib, DistributedDL
 from .data import split_data, save_split, network_input
-from .augment import AUGMENTATIONS, RESAMPLES, decode_films, xray_dataloaders
+from .augment import AUGMENTATIONS, PER_FILM, RESAMPLES, decode_films, xray_dataloaders
 from .model import ARCHS, HEADS, OPTIMIZERS, xray_learner, pick_precision, adapt_bn
 from .metrics import choose_thresholds, bootstrap_ci, fit_platt, platt, calibration, fit_reference
 from .folder import ModelFolder, FILES
@@ -39,10 +39,10 @@ class Recipe:
                  weights:str|None=None, # a local ImageNet weights file for arch, instead of downloading
                  head:str='fastai', # one of HEADS: fastai (concat pooling, hidden layer), avg, max, torchvision
                  drop_stages:int=0, # leave out the body's last 0, 1 or 2 stages: a feature map 2 or 4 times finer
-                 aug:str='fastai', # one of AUGMENTATIONS: fastai (one crop per batch), per-film, torchvision
+                 aug:str='fastai', # one of AUGMENTATIONS: fastai (one crop per batch), per-film, stretch (per-film, any aspect 3:4–4:3), torchvision
                  min_scale:float=0.8, # smallest random crop, as a share of the film's area
                  presize:float=1., # decode training films this many times larger, for the augmentation to crop down (1: off)
-                 antialias:bool=False, # with presize and aug='per-film': augment at the presized side, then shrink with an antialiasing filter
+                 antialias:bool=False, # with presize and a per-film aug: augment at the presized side, then shrink with an antialiasing filter
                  resample:str='bilinear', # one of RESAMPLES: how the augmentation reads a film between its pixels (nearest copies pixels)
                  max_lighting:float=0.2, # largest change of brightness and of contrast
                  equalize:bool=False, # equalise each film's grey levels before squishing it (training and scoring)
@@ -72,8 +72,8 @@ def check(self:Recipe):
     if not 0 <= self.border < 0.25: raise DataError(f"border={self.border}: use 0 (off) or a share below 0.25 of each side to cut off.")
     if self.presize != 1 and round(self.size*self.presize) <= self.size:
         raise DataError(f"presize={self.presize}: use 1 (off) or a factor above 1, so that training films are decoded larger than size.")
-    if self.antialias and (self.presize == 1 or self.aug != 'per-film'):
-        raise DataError("antialias=True shrinks presized films after their own augmentation: use it with presize above 1 and aug='per-film'.")
+    if self.antialias and (self.presize == 1 or self.aug not in PER_FILM):
+        raise DataError("antialias=True shrinks presized films after their own augmentation: use it with presize above 1 and aug='per-film' or 'stretch'.")
     pick_precision(self.precision)
 
 @patch
