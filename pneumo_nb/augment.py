@@ -133,7 +133,7 @@ def xray_tfms(size:int=224, # side of the square input
               max_rotate:float=10., # largest rotation, in degrees
               min_scale:float=0.8, # smallest crop, as a share of the film's area
               max_lighting:float=0.2, # largest change of brightness and of contrast
-              aug:str|None='fastai', # one of AUGMENTATIONS, or None: only the channel copy and normalisation
+              aug:str|None='stretch', # one of AUGMENTATIONS, or None: only the channel copy and normalisation
               antialias:bool=False, # per-film or stretch only: augment (presized) films at their own side, then `Shrink` them to `size`
               resample:str='bilinear', # one of RESAMPLES, for the flip, rotation and per-film crop: nearest copies pixels (as torchvision's rotation does)
              ) -> list:

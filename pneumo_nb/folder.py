@@ -279,7 +279,8 @@ def _card_fields(m:dict, sp:pd.DataFrame|None) -> dict:
               ([f"{m['border']:.0%} of each side cut off every film"] if m.get('border') else []) +
               ([f"training films decoded {m['presize']}× larger (presized)" + (", augmented at that side, then shrunk with an antialiasing "
                                                                                  "filter" if m.get('antialias') else '')] if m.get('presize', 1) != 1 else []) +
-              ([f"{m['resample']} resampling in the augmentation"] if m.get('resample', 'bilinear') != 'bilinear' else []))
+              ([f"{m['resample']} resampling in the augmentation"] if m.get('resample', 'bilinear') != 'bilinear' else []) +
+              (['each crop 3:4 to 4:3 as wide as high, squared back'] if m['aug'] == 'stretch' else []))
     cal = m.get('calibration')
     return dict(m, head_text=HEADS[m['head']], counts=counts, data_name=Path(m['data']).name, extras=f"; {', '.join(extras)}" if extras else '',
                 stages=f", the body's last {m['drop_stages']} stage(s) left out" if m['drop_stages'] else '',

@@ -39,7 +39,7 @@ class Recipe:
                  weights:str|None=None, # a local ImageNet weights file for arch, instead of downloading
                  head:str='fastai', # one of HEADS: fastai (concat pooling, hidden layer), avg, max, torchvision
                  drop_stages:int=0, # leave out the body's last 0, 1 or 2 stages: a feature map 2 or 4 times finer
-                 aug:str='fastai', # one of AUGMENTATIONS: fastai (one crop per batch), per-film, stretch (per-film, any aspect 3:4–4:3), torchvision
+                 aug:str='stretch', # one of AUGMENTATIONS: stretch (per-film crops of any aspect 3:4–4:3), per-film, fastai (one crop a batch), torchvision
                  min_scale:float=0.8, # smallest random crop, as a share of the film's area
                  presize:float=1., # decode training films this many times larger, for the augmentation to crop down (1: off)
                  antialias:bool=False, # with presize and a per-film aug: augment at the presized side, then shrink with an antialiasing filter
