@@ -46,7 +46,7 @@ def lesson_data(n:int=800, # phantoms to make when there is no real data
 # %% ../nbs/80_lessons.ipynb #10985951
 LESSON_RECIPES = dict(
     real=dict(arch='densenet121', size=224, epochs=20, budget='60m', pretrained=False),
-    phantoms=dict(arch='resnet18', size=64, epochs=6, pretrained=False, lr=2e-3, final_lr=1e-5, patience=6, bs=32))
+    phantoms=dict(arch='resnet18', size=64, epochs=10, pretrained=False, lr=2e-3, final_lr=1e-5, patience=6, bs=32))
 
 def lesson_model(data:LessonData, # `lesson_data()`
                  folder:str|Path|None=None, # default models/<real|phantoms>-<arch>-<size>
