@@ -11,7 +11,8 @@ usage:
 official test set once (pneumo arms with `pneumo evaluate --log`; baseline arms score it themselves and are logged here),
 and adds a row per arm to the results table as soon as the arm is done. An arm with `adapt = true` is then adapted to
 test/'s pixels (`pneumo adapt`, which never reads a label) and the adapted folder scored and logged too: its row gains
-the adapted AUC, threshold, sensitivity and specificity. `--core K` pins the runs to core K (several runners
+the adapted AUC, threshold, sensitivity and specificity. A pneumo arm's row also holds sensitivity and specificity at
+its screening threshold (the highest that kept validation sensitivity at 0.95), before and after adapting. `--core K` pins the runs to core K (several runners
 can share a machine, one a core). `--set` overrides an argument of every arm run (`--set size=32`), for quick
 trials: such runs are not logged. `table --groups` summarises arms that differ only in their seed (`<name>-s<seed>`):
 mean and spread of test AUC, and the AUC of their probabilities averaged (a seed ensemble). `agree` asks whether runs
@@ -77,10 +78,11 @@ def run_one(arm:str, a, core:int|None) -> dict:
         e = subprocess.run(ev, env=env, capture_output=True, text=True)
         (runs/f'{arm}.log').write_text(r.stdout + r.stderr + e.stdout + e.stderr)
         if e.returncode not in (0, 1): raise SystemExit(f"[{arm}] scoring failed; see {runs/f'{arm}.log'}")
-        m, (auc, th, sens, sp) = ModelFolder(runs/arm).info, scoring(runs/arm)
+        m, s = ModelFolder(runs/arm).info, scoring(runs/arm)
         row = dict(arm=arm, runner='pneumo', precision=m['precision'], size=m['size'], seed=m['seed'], train_min=m['train_minutes'],
-                   epochs=m['epochs_run'], img_s=m['imgs_per_s'], valid_auc=round(m['valid_auc'], 4), test_auc=auc,
-                   threshold=f"{th:.3g} (validation)", test_sens=sens, test_spec=sp)
+                   epochs=m['epochs_run'], img_s=m['imgs_per_s'], valid_auc=round(m['valid_auc'], 4), test_auc=s['auc'],
+                   threshold=f"{s['threshold']:.3g} (validation)", test_sens=s['sens'], test_spec=s['spec'],
+                   screen_test_sens=s['screen_sens'], screen_test_spec=s['screen_spec'])
         if spec.get('adapt'):                            # then adapted to test/'s pixels (never its labels), and scored again
             adapted = runs/f'{arm}-adapted'
             few = ['--min-films', '10'] if a.overrides else []   # quick trials adapt on however many films a phantom set has
@@ -88,18 +90,20 @@ def run_one(arm:str, a, core:int|None) -> dict:
                 e = subprocess.run(step, env=env, capture_output=True, text=True)
                 with open(runs/f'{arm}.log', 'a') as f: f.write(e.stdout + e.stderr)
                 if e.returncode not in (0, 1): raise SystemExit(f"[{arm}] {step[1]} failed; see {runs/f'{arm}.log'}")
-            auc, th, sens, sp = scoring(adapted)
-            row.update(adapted_test_auc=auc, adapted_threshold=f"{th:.3g} (validation, adapted)", adapted_test_sens=sens, adapted_test_spec=sp)
+            s = scoring(adapted)
+            row.update(adapted_test_auc=s['auc'], adapted_threshold=f"{s['threshold']:.3g} (validation, adapted)", adapted_test_sens=s['sens'],
+                       adapted_test_spec=s['spec'], adapted_screen_test_sens=s['screen_sens'], adapted_screen_test_spec=s['screen_spec'])
     print(f"[{arm}] {time.time() - t0:.0f} s: validation AUC {row['valid_auc']}, test AUC {row['test_auc']}", flush=True)
     row = dict(row, what=spec['what'], command=rerun, cpu=cpu_kind())
     if not a.overrides: add_result(Path(a.results), row)
     return row
 
-def scoring(model:Path) -> tuple:
-    "Test AUC, threshold, sensitivity and specificity at it, from the report `pneumo evaluate` wrote for a model folder."
+def scoring(model:Path) -> dict:
+    "Test AUC, the shipped threshold, sensitivity and specificity at it and at the screening threshold, from the report `pneumo evaluate` wrote."
     t = json.loads((model/'eval-test'/'report.json').read_text())
-    at = t['at'][t['threshold_name'].split(' ')[0]]
-    return round(t['ranking']['auc'], 4), t['threshold'], round(at['sensitivity'], 4), round(at['specificity'], 4)
+    at, sc = t['at'][t['threshold_name'].split(' ')[0]], t['at']['screening']
+    return dict(auc=round(t['ranking']['auc'], 4), threshold=t['threshold'], sens=round(at['sensitivity'], 4), spec=round(at['specificity'], 4),
+                screen_sens=round(sc['sensitivity'], 4), screen_spec=round(sc['specificity'], 4))
 
 def add_result(results:Path, row:dict):
     "Replace or add one arm's row in the results table, under a lock (several runners may share it)."

@@ -29,10 +29,10 @@ def subtype_table(preds:pd.DataFrame, # path, label, probability
 
 # %% ../nbs/04_evaluate.ipynb #dff515a2
 def _metrics(preds:pd.DataFrame, xm:XrayModel, n_boot:int, seed:int) -> dict:
-    "Metrics at the model's threshold and at 0.5, ranking, patient-level intervals, calibration, subtypes, over-confidence."
+    "Metrics at the model's threshold, at both thresholds chosen on validation and at 0.5; ranking, intervals, calibration, subtypes, over-confidence."
     y, p = (preds.label == 'PNEUMONIA').astype(int).values, preds.probability.values
     by_patient = bool(preds.patient.notna().all())
-    th = {xm.threshold_name.split(' ')[0]: xm.threshold, '0.5': 0.5}
+    th = {xm.threshold_name.split(' ')[0]: xm.threshold, **{k: xm.info['thresholds'][k]['threshold'] for k in ('youden', 'screening')}, '0.5': 0.5}
     c = calibration(y, p)
     return dict(thresholds=th, at={n: binary_metrics(y, p, t) for n, t in th.items()}, ranking=ranking_metrics(y, p),
                 ci=bootstrap_ci(y, p, xm.threshold, preds.patient if by_patient else None, n_boot, seed=seed),
