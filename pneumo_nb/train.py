@@ -21,7 +21,7 @@ from fastai.distributed import rank_distrib, num_distrib, DistributedDL
 from .data import split_data, save_split, network_input
 from .augment import AUGMENTATIONS, PER_FILM, RESAMPLES, decode_films, xray_dataloaders
 from .model import ARCHS, HEADS, OPTIMIZERS, xray_learner, pick_precision, adapt_bn
-from .metrics import choose_thresholds, bootstrap_ci, fit_platt, platt, calibration, fit_reference
+from .metrics import choose_thresholds, ranking_metrics, bootstrap_ci, fit_platt, platt, calibration, fit_reference
 from .folder import ModelFolder, FILES
 
 # %% ../nbs/03_train.ipynb #9e130797
@@ -220,7 +220,7 @@ def validation_report(logit:np.ndarray, # validation logits of the kept model
     p = platt(logit, cal)
     th = choose_thresholds(y, p)
     ci = {k: bootstrap_ci(y, p, th[k]['threshold'], patients, n_boot=n_boot, seed=seed) for k in ('youden', 'screening')} if n_boot else {}
-    auc, warn = float(calibration and __import__('sklearn.metrics', fromlist=['x']).roc_auc_score(y, p)), []
+    auc, warn = ranking_metrics(y, p)['auc'], []
     if auc < 0.6: warn.append(f"validation ROC-AUC {auc:.3f} is near chance: the model has not learned the task")
     for k in ('youden', 'screening'):
         if not 1e-6 < th[k]['threshold'] < 1 - 1e-6:

@@ -52,6 +52,18 @@ def hour():
         'adapted: sensitivity / specificity': [f'{x} / {y}' if k else '' for x, y, k in zip(d.adapted_test_sens, d.adapted_test_spec, a)],
         f"goal ({GOAL['sensitivity']} / {GOAL['specificity']}) met": [('yes' if m else 'no') if k else '' for m, k in zip(met, a)]}))
 
+def points():
+    "Every adapted run at both thresholds chosen on validation, as trained and adapted, against the new-site goal."
+    d = recipes()
+    if 'adapted_screen_test_sens' not in d: d = d.assign(screen_test_sens=None, screen_test_spec=None, adapted_screen_test_sens=None, adapted_screen_test_spec=None)
+    d = d[d.adapted_test_auc.notna()] if 'adapted_test_auc' in d else d.iloc[:0]
+    pair = lambda a, b: [f'{x:.3f} / {y:.3f}' if pd.notna(x) else '' for x, y in zip(d[a], d[b])]
+    met = lambda a, b: ['' if pd.isna(x) else 'yes' if x >= GOAL['sensitivity'] and y >= GOAL['specificity'] else 'no' for x, y in zip(d[a], d[b])]
+    return md(pd.DataFrame({'arm': d.arm, 'cpu': d.cpu, 'size': d['size'].astype(int), 'seed': d.seed.astype(int), 'test AUC as trained / adapted': pair('test_auc', 'adapted_test_auc'),
+        'Youden, as trained': pair('test_sens', 'test_spec'), 'Youden, adapted': pair('adapted_test_sens', 'adapted_test_spec'),
+        'screening, as trained': pair('screen_test_sens', 'screen_test_spec'), 'screening, adapted': pair('adapted_screen_test_sens', 'adapted_screen_test_spec'),
+        'goal met adapted: Youden / screening': [f'{a} / {b}' if b else a for a, b in zip(met('adapted_test_sens', 'adapted_test_spec'), met('adapted_screen_test_sens', 'adapted_screen_test_spec'))]}))
+
 def levers():
     d = pd.concat([pd.read_csv(f).assign(cpu=f.stem.split('-', 1)[1]) for f in globbed('levers-*.csv')], ignore_index=True)
     return md(pd.DataFrame({'arm (seeds -s0, -s1, -s2)': d.group, 'cpu': d.cpu, 'seeds': d.seeds, 'epochs': d.epochs, 'validation AUC (mean)': d.valid_auc.map(f3),
@@ -81,9 +93,9 @@ def tests():
     d = pd.read_csv(RES/'test-times.csv')
     return md(d.assign(minutes=(d.seconds/60).round(1)).drop(columns='seconds'))
 
-TABLES = dict(course=course, new_site=new_site, hour=hour, levers=levers, runs=all_runs, speed=speed, tests=tests)
+TABLES = dict(course=course, new_site=new_site, hour=hour, points=points, levers=levers, runs=all_runs, speed=speed, tests=tests)
 
-MADE_BY = dict(course='refresh_lessons.py (04_evaluate)', new_site='refresh_lessons.py (04a_new_site)', hour='benchmarks/recipes.py',
+MADE_BY = dict(course='refresh_lessons.py (04_evaluate)', new_site='refresh_lessons.py (04a_new_site)', hour='benchmarks/recipes.py', points='benchmarks/recipes.py',
                levers='benchmarks/recipes.py table --groups --save', runs='benchmarks/recipes.py', speed='benchmarks/speed.py --save',
                tests='tools/time_tests.py')
 
