@@ -12,7 +12,9 @@ official test set once (pneumo arms with `pneumo evaluate --log`; baseline arms 
 and adds a row per arm to the results table as soon as the arm is done. An arm with `adapt = true` is then adapted to
 test/'s pixels (`pneumo adapt`, which never reads a label) and the adapted folder scored and logged too: its row gains
 the adapted AUC, threshold, sensitivity and specificity. A pneumo arm's row also holds sensitivity and specificity at
-its screening threshold (the highest that kept validation sensitivity at 0.95), before and after adapting. `--core K` pins the runs to core K (several runners
+its screening threshold (the highest that kept validation sensitivity at 0.95), before and after adapting, and the best
+specificity any threshold gives on test/ at sensitivity 0.95 (a ceiling read from the labels, never a choice); an
+adapted arm's row also keeps the share of pneumonia `pneumo adapt` estimated at the site. `--core K` pins the runs to core K (several runners
 can share a machine, one a core). `--set` overrides an argument of every arm run (`--set size=32`), for quick
 trials: such runs are not logged. `table --groups` summarises arms that differ only in their seed (`<name>-s<seed>`):
 mean and spread of test AUC, and the AUC of their probabilities averaged (a seed ensemble). `agree` asks whether runs
@@ -82,7 +84,7 @@ def run_one(arm:str, a, core:int|None) -> dict:
         row = dict(arm=arm, runner='pneumo', precision=m['precision'], size=m['size'], seed=m['seed'], train_min=m['train_minutes'],
                    epochs=m['epochs_run'], img_s=m['imgs_per_s'], valid_auc=round(m['valid_auc'], 4), test_auc=s['auc'],
                    threshold=f"{s['threshold']:.3g} (validation)", test_sens=s['sens'], test_spec=s['spec'],
-                   screen_test_sens=s['screen_sens'], screen_test_spec=s['screen_spec'])
+                   screen_test_sens=s['screen_sens'], screen_test_spec=s['screen_spec'], ceiling_test_spec=s['ceiling_spec'])
         if spec.get('adapt'):                            # then adapted to test/'s pixels (never its labels), and scored again
             adapted = runs/f'{arm}-adapted'
             few = ['--min-films', '10'] if a.overrides else []   # quick trials adapt on however many films a phantom set has
@@ -92,18 +94,23 @@ def run_one(arm:str, a, core:int|None) -> dict:
                 if e.returncode not in (0, 1): raise SystemExit(f"[{arm}] {step[1]} failed; see {runs/f'{arm}.log'}")
             s = scoring(adapted)
             row.update(adapted_test_auc=s['auc'], adapted_threshold=f"{s['threshold']:.3g} (validation, adapted)", adapted_test_sens=s['sens'],
-                       adapted_test_spec=s['spec'], adapted_screen_test_sens=s['screen_sens'], adapted_screen_test_spec=s['screen_spec'])
+                       adapted_test_spec=s['spec'], adapted_screen_test_sens=s['screen_sens'], adapted_screen_test_spec=s['screen_spec'],
+                       adapted_ceiling_test_spec=s['ceiling_spec'], site_prevalence=round(ModelFolder(adapted).info['adapted_on']['prevalence'], 3))
     print(f"[{arm}] {time.time() - t0:.0f} s: validation AUC {row['valid_auc']}, test AUC {row['test_auc']}", flush=True)
     row = dict(row, what=spec['what'], command=rerun, cpu=cpu_kind())
     if not a.overrides: add_result(Path(a.results), row)
     return row
 
 def scoring(model:Path) -> dict:
-    "Test AUC, the shipped threshold, sensitivity and specificity at it and at the screening threshold, from the report `pneumo evaluate` wrote."
+    """Test AUC, the shipped threshold, sensitivity and specificity at it and at the screening threshold, from what `pneumo evaluate` wrote;
+    and the best specificity any threshold gives at sensitivity 0.95 (read from the labels: a ceiling, never a choice)."""
+    from pneumo_nb.metrics import choose_thresholds
     t = json.loads((model/'eval-test'/'report.json').read_text())
     at, sc = t['at'][t['threshold_name'].split(' ')[0]], t['at']['screening']
+    p = pd.read_csv(model/'eval-test'/'predictions.csv')
+    best = choose_thresholds((p.label == 'PNEUMONIA').astype(int).values, p.probability.values, min_sens=0.95)['screening']
     return dict(auc=round(t['ranking']['auc'], 4), threshold=t['threshold'], sens=round(at['sensitivity'], 4), spec=round(at['specificity'], 4),
-                screen_sens=round(sc['sensitivity'], 4), screen_spec=round(sc['specificity'], 4))
+                screen_sens=round(sc['sensitivity'], 4), screen_spec=round(sc['specificity'], 4), ceiling_spec=round(best['specificity'], 4))
 
 def add_result(results:Path, row:dict):
     "Replace or add one arm's row in the results table, under a lock (several runners may share it)."

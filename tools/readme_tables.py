@@ -43,26 +43,28 @@ GOAL = dict(sensitivity=0.95, specificity=0.85)   # the new-site goal: at the sh
 
 def hour():
     d = recipes().query("arm.str.startswith('T')")
-    if 'adapted_test_auc' not in d: d = d.assign(adapted_test_auc=None, adapted_test_sens=None, adapted_test_spec=None)
-    a = d.adapted_test_auc.notna()
-    met = (d.adapted_test_sens >= GOAL['sensitivity']) & (d.adapted_test_spec >= GOAL['specificity'])
     d = d.assign(seed=d.seed.astype('Int64'))
-    return md(d[['arm', 'cpu', 'precision', 'seed', 'epochs', 'train_min', 'valid_auc', 'test_auc', 'threshold', 'test_sens', 'test_spec']].assign(**{
-        'adapted: AUC': d.adapted_test_auc.where(a),
-        'adapted: sensitivity / specificity': [f'{x} / {y}' if k else '' for x, y, k in zip(d.adapted_test_sens, d.adapted_test_spec, a)],
-        f"goal ({GOAL['sensitivity']} / {GOAL['specificity']}) met": [('yes' if m else 'no') if k else '' for m, k in zip(met, a)]}))
+    return md(d[['arm', 'cpu', 'precision', 'seed', 'epochs', 'train_min', 'valid_auc', 'test_auc', 'threshold', 'test_sens', 'test_spec']])
 
 def points():
     "Every adapted run at both thresholds chosen on validation, as trained and adapted, against the new-site goal."
     d = recipes()
-    if 'adapted_screen_test_sens' not in d: d = d.assign(screen_test_sens=None, screen_test_spec=None, adapted_screen_test_sens=None, adapted_screen_test_spec=None)
-    d = d[d.adapted_test_auc.notna()] if 'adapted_test_auc' in d else d.iloc[:0]
+    for c in ('adapted_test_auc', 'adapted_test_sens', 'adapted_test_spec', 'screen_test_sens', 'screen_test_spec', 'adapted_screen_test_sens',
+              'adapted_screen_test_spec', 'adapted_ceiling_test_spec', 'site_prevalence'):
+        if c not in d: d[c] = float('nan')
+    log = pd.read_csv(ROOT/'benchmarks'/'test_log.csv').query("threshold == 'youden'").drop_duplicates('model', keep='last').set_index('model')
+    by_hand = d.adapted_test_auc.isna() & (d.arm + '-adapted').isin(log.index)     # adapted by hand (pneumo adapt, then evaluate --log)
+    for c in ('auc', 'sensitivity', 'specificity'):
+        d.loc[by_hand, {'auc': 'adapted_test_auc', 'sensitivity': 'adapted_test_sens', 'specificity': 'adapted_test_spec'}[c]] = log[c].reindex(d.arm[by_hand] + '-adapted').values
+    d = d[d.adapted_test_auc.notna()]
     pair = lambda a, b: [f'{x:.3f} / {y:.3f}' if pd.notna(x) else '' for x, y in zip(d[a], d[b])]
     met = lambda a, b: ['' if pd.isna(x) else 'yes' if x >= GOAL['sensitivity'] and y >= GOAL['specificity'] else 'no' for x, y in zip(d[a], d[b])]
     return md(pd.DataFrame({'arm': d.arm, 'cpu': d.cpu, 'size': d['size'].astype(int), 'seed': d.seed.astype(int), 'test AUC as trained / adapted': pair('test_auc', 'adapted_test_auc'),
         'Youden, as trained': pair('test_sens', 'test_spec'), 'Youden, adapted': pair('adapted_test_sens', 'adapted_test_spec'),
         'screening, as trained': pair('screen_test_sens', 'screen_test_spec'), 'screening, adapted': pair('adapted_screen_test_sens', 'adapted_screen_test_spec'),
-        'goal met adapted: Youden / screening': [f'{a} / {b}' if b else a for a, b in zip(met('adapted_test_sens', 'adapted_test_spec'), met('adapted_screen_test_sens', 'adapted_screen_test_spec'))]}))
+        'goal met adapted: Youden / screening': [f'{a} / {b}' if b else a for a, b in zip(met('adapted_test_sens', 'adapted_test_spec'), met('adapted_screen_test_sens', 'adapted_screen_test_spec'))],
+        'adapted: best specificity at sensitivity 0.95 (reference, from the labels)': d.adapted_ceiling_test_spec.map(f3),
+        "share of pneumonia estimated at the site by `pneumo adapt`": d.site_prevalence.map(f3)}))
 
 def levers():
     d = pd.concat([pd.read_csv(f).assign(cpu=f.stem.split('-', 1)[1]) for f in globbed('levers-*.csv')], ignore_index=True)
