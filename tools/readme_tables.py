@@ -54,8 +54,8 @@ def points():
         if c not in d: d[c] = float('nan')
     log = pd.read_csv(ROOT/'benchmarks'/'test_log.csv').query("threshold == 'youden'").drop_duplicates('model', keep='last').set_index('model')
     by_hand = d.adapted_test_auc.isna() & (d.arm + '-adapted').isin(log.index)     # adapted by hand (pneumo adapt, then evaluate --log)
-    for c in ('auc', 'sensitivity', 'specificity'):
-        d.loc[by_hand, {'auc': 'adapted_test_auc', 'sensitivity': 'adapted_test_sens', 'specificity': 'adapted_test_spec'}[c]] = log[c].reindex(d.arm[by_hand] + '-adapted').values
+    for src, dst in (('auc', 'adapted_test_auc'), ('sensitivity', 'adapted_test_sens'), ('specificity', 'adapted_test_spec')):
+        d.loc[by_hand, dst] = log[src].reindex(d.arm[by_hand] + '-adapted').values
     d = d[d.adapted_test_auc.notna()]
     pair = lambda a, b: [f'{x:.3f} / {y:.3f}' if pd.notna(x) else '' for x, y in zip(d[a], d[b])]
     met = lambda a, b: ['' if pd.isna(x) else 'yes' if x >= GOAL['sensitivity'] and y >= GOAL['specificity'] else 'no' for x, y in zip(d[a], d[b])]
