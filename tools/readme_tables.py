@@ -31,7 +31,7 @@ def f3(v): return '' if pd.isna(v) else f'{v:.3f}'
 
 def course():
     c = json.loads((RES/'course.json').read_text())
-    head = f"{c['model']}: {c['arch']} at {c['size']} px from scratch, {c['epochs_run']} epochs in {c['train_minutes']:.0f} min ({c['precision']}, CPU kind `{c['cpu']}`).\n\n"
+    head = f"{c['model']}: {c['arch']} at {c['size']} px from scratch, augmentation `{c['aug']}`, seed {c['seed']}, {c['epochs_run']} epochs in {c['train_minutes']:.0f} min ({c['precision']}, CPU kind `{c['cpu']}`).\n\n"
     return head + md(pd.DataFrame({'': c['rows'], 'validation': [c['validation'][r] for r in c['rows']], 'official test': [c['official test'][r] for r in c['rows']]}))
 
 def new_site():
@@ -46,8 +46,17 @@ def hour():
     d = d.assign(seed=d.seed.astype('Int64'))
     return md(d[['arm', 'cpu', 'precision', 'seed', 'epochs', 'train_min', 'valid_auc', 'test_auc', 'threshold', 'test_sens', 'test_spec']])
 
+def course_point() -> pd.DataFrame:
+    "The course's model as a run of `points`, from 04a's table (new-site.csv): both thresholds, as trained and adapted."
+    c, s = json.loads((RES/'course.json').read_text()), pd.read_csv(RES/'new-site.csv').set_index('how')
+    rows = {'': 'as trained, its validation threshold', 'screen_': 'as trained, the screening threshold (validation sensitivity 0.95)',
+            'adapted_': 'adapted on the site, the threshold for adapted models', 'adapted_screen_': 'adapted on the site, the screening threshold for adapted models'}
+    row = {f'{pre}test_{k[:4]}': s.loc[how, k] for pre, how in rows.items() for k in ('sensitivity', 'specificity')}
+    return pd.DataFrame([dict(row, arm="the course's model (04a)", cpu=c['cpu'], size=c['size'], seed=c['seed'], test_auc=s.loc[rows[''], 'auc'],
+                              adapted_test_auc=s.loc[rows['adapted_'], 'auc'], adapted_ceiling_test_spec=s.loc[rows['adapted_'], 'specificity_at_sensitivity_95'])])
+
 def points():
-    "Every adapted run at both thresholds chosen on validation, as trained and adapted, against the new-site goal."
+    "Every adapted run at both thresholds chosen on validation, as trained and adapted, against the new-site goal; the course's model last."
     d = recipes()
     for c in ('adapted_test_auc', 'adapted_test_sens', 'adapted_test_spec', 'screen_test_sens', 'screen_test_spec', 'adapted_screen_test_sens',
               'adapted_screen_test_spec', 'adapted_ceiling_test_spec', 'site_prevalence'):
@@ -56,7 +65,7 @@ def points():
     by_hand = d.adapted_test_auc.isna() & (d.arm + '-adapted').isin(log.index)     # adapted by hand (pneumo adapt, then evaluate --log)
     for src, dst in (('auc', 'adapted_test_auc'), ('sensitivity', 'adapted_test_sens'), ('specificity', 'adapted_test_spec')):
         d.loc[by_hand, dst] = log[src].reindex(d.arm[by_hand] + '-adapted').values
-    d = d[d.adapted_test_auc.notna()]
+    d = pd.concat([d[d.adapted_test_auc.notna()], course_point()], ignore_index=True)
     pair = lambda a, b: [f'{x:.3f} / {y:.3f}' if pd.notna(x) else '' for x, y in zip(d[a], d[b])]
     met = lambda a, b: ['' if pd.isna(x) else 'yes' if x >= GOAL['sensitivity'] and y >= GOAL['specificity'] else 'no' for x, y in zip(d[a], d[b])]
     return md(pd.DataFrame({'arm': d.arm, 'cpu': d.cpu, 'size': d['size'].astype(int), 'seed': d.seed.astype(int), 'test AUC as trained / adapted': pair('test_auc', 'adapted_test_auc'),
@@ -97,7 +106,7 @@ def tests():
 
 TABLES = dict(course=course, new_site=new_site, hour=hour, points=points, levers=levers, runs=all_runs, speed=speed, tests=tests)
 
-MADE_BY = dict(course='refresh_lessons.py (04_evaluate)', new_site='refresh_lessons.py (04a_new_site)', hour='benchmarks/recipes.py', points='benchmarks/recipes.py',
+MADE_BY = dict(course='refresh_lessons.py (04_evaluate)', new_site='refresh_lessons.py (04a_new_site)', hour='benchmarks/recipes.py', points='benchmarks/recipes.py and refresh_lessons.py (04a_new_site)',
                levers='benchmarks/recipes.py table --groups --save', runs='benchmarks/recipes.py', speed='benchmarks/speed.py --save',
                tests='tools/time_tests.py')
 
