@@ -176,7 +176,7 @@ def predict_cmd(model:str, # model folder from `pneumo train`
         for r in recs:
             if 'error' not in r: print(f"{r['file']}\t{r['probability']:.4f}\t{r['label']}" + (f"\t{r['heatmap']}" if 'heatmap' in r else ''))
     for r in recs:
-        if r.get('far_out'): print(f"pneumo: warning: {r['file']} is far from every training film (distance {r['distance']:.1f}): is it a chest film, the right way round, windowed as usual?", file=sys.stderr)
+        if r.get('far_out'): print(f"pneumo: warning: {r['file']} is far from every training film (distance {r['distance']:.1f}, grey distance {r['grey_distance']:.1f}): is it a chest film, the right way round, windowed as usual?", file=sys.stderr)
         if 'error' in r: print(f"pneumo: {r['error']}", file=sys.stderr)
     return 1 if any('error' in r for r in recs) else 0
 

@@ -114,13 +114,13 @@ def evaluate(model:XrayModel|str|Path, # a loaded model (`load_model`), or a mod
     scores, errors = score_files(xm, found.path, bs, tta, progress)
     if scores.empty: raise DataError(f"None of the {len(found)} files in {data} could be read; the first: {errors[0][1]}")
     preds = found.merge(scores, on='path').assign(prediction=lambda d: np.where(d.probability >= xm.threshold, 'PNEUMONIA', 'NORMAL'))
-    write_table(preds[['path', 'label', 'probability', 'prediction', 'distance', 'far_out']], out/'predictions.csv')
+    write_table(preds[['path', 'label', 'probability', 'prediction', 'distance', 'grey_distance', 'far_out']], out/'predictions.csv')
     if sizes := {(w, h) for w, h in zip(preds.width, preds.height)} - {(xm.size, xm.size)}:
         note += f" Films of other sizes (e.g. {min(sizes)[0]}×{min(sizes)[1]}) were squished to {xm.size}×{xm.size}, as in training."
     r = dict(model=str(xm.path), data=str(Path(data)), report=str(out), note=note.strip(), n_scored=len(preds),
              threshold=xm.threshold, threshold_name=xm.threshold_name, tta=tta, engine=xm.engine.name,
              images_per_s=round(len(preds)/(time.time() - t0), 1), unreadable=[(str(p), e) for p, e in errors],
-             far_out=[(str(p), f'distance {d:.1f}') for p, d in zip(preds.path[preds.far_out], preds.distance[preds.far_out])],
+             far_out=[(str(r.path), f'distance {r.distance:.1f}, grey distance {r.grey_distance:.1f}') for r in preds[preds.far_out].itertuples()],
              ignored=[(str(p), e) for p, e in ignored], counts=preds.label.value_counts().to_dict(),
              labelled=bool(preds.label.notna().all() and preds.label.nunique() == 2), adapted_on=xm.info.get('adapted_on'),
              model_info={k: xm.info.get(k) for k in ('arch', 'size', 'valid_auc', 'n_train', 'n_valid')})

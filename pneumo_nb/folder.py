@@ -185,20 +185,23 @@ def _shape_of(info:dict) -> dict:
     return {k: str(info[k]) for k in ('arch', 'head', 'drop_stages', 'size')}
 
 @patch
-def write_features(self:ModelFolder, ref:dict): # from `fit_reference`
-    "Write the training films' feature reference."
+def write_features(self:ModelFolder, ref:dict): # from `fit_reference`, with `grey_reference` under 'grey'
+    "Write the training films' references: in the network's features and (under 'grey') in grey levels."
     from safetensors.numpy import save_file
-    with atomic_path(self.features) as tmp: save_file({k: np.asarray(v, np.float32) for k, v in ref.items()}, tmp)
+    flat = {k: v for k, v in ref.items() if k != 'grey'} | {f'grey.{k}': v for k, v in ref.get('grey', {}).items()}
+    with atomic_path(self.features) as tmp: save_file({k: np.asarray(v, np.float32) for k, v in flat.items()}, tmp)
 
 # %% ../nbs/02b_folder.ipynb #7ed33c52
 @patch
 def read_features(self:ModelFolder) -> dict|None:
-    "The feature reference (`fit_reference`), or None when the folder has none."
+    "The feature reference (`fit_reference`, with `grey_reference` under 'grey' where training saved one), or None when the folder has none."
     from safetensors.numpy import load_file
     if not self.features.is_file(): return None
     with _as_data_error(self.features): ref = load_file(self.features)
     if not all(np.isfinite(v).all() for v in ref.values()): raise DataError(f"{self.features} holds values that are not finite: train again.")
-    return {k: v.astype(np.float64) for k, v in ref.items()}
+    ref = {k: v.astype(np.float64) for k, v in ref.items()}
+    grey = {k.removeprefix('grey.'): ref.pop(k) for k in [k for k in ref if k.startswith('grey.')]}
+    return ref | ({'grey': grey} if grey else {})
 
 @patch
 def write_onnx(self:ModelFolder, net, # body `net[0]`, then the head

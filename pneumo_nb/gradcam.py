@@ -18,7 +18,7 @@ from scipy import ndimage
 from .core import DataError, check_choice, atomic_path
 from .data import load_xray
 from .infer import XrayModel, score_files, predict_files
-from .metrics import platt, feature_distance
+from .metrics import platt
 
 # %% ../nbs/05_gradcam.ipynb #1a7f672c
 CAM_METHODS = ('gradcam', 'gradcam++') # Grad-CAM, and Grad-CAM++ (Chattopadhay et al., 2018)
@@ -102,15 +102,17 @@ def explain(xm:XrayModel, # from `load_model`
             images:list, # files or PIL images
             method:str='gradcam', # or 'gradcam++'
             alpha:float=0.45) -> list: # heatmap opacity in the overlays
-    "For each image: its probability, the call at the model's threshold, its distance from the training films and whether it is far out, the heatmap (h×w), its cells' centres and the overlay."
+    "For each image: its probability, the call at the model's threshold, its distances from the training films and whether it is far out, the heatmap (h×w), its cells' centres and the overlay."
     check_choice(method, CAM_METHODS, 'method')
     imgs = [im if isinstance(im, Image.Image) else load_xray(im) for im in images]
-    logit, feats = xm.engine(np.stack([xm.prepare(im) for im in imgs]))
+    x = np.stack([xm.prepare(im) for im in imgs])
+    logit, feats = xm.engine(x)
     cams, _ = cam_maps(xm.net()[1], feats, method)
     centres = cell_centres(cams.shape[-2:], xm.size, xm.arch)
-    dist = feature_distance(xm.reference, feats.mean((2, 3))) if xm.reference else np.full(len(imgs), np.nan)
-    return [dict(probability=float(p), label=xm.call(p), distance=float(d), far_out=bool(xm.far_out(d)), cam=c, centres=centres,
-                 overlay=overlay(im, c, alpha, centres=centres, border=xm.border)) for im, p, d, c in zip(imgs, platt(logit, xm.calibration), dist, cams)]
+    dist, grey = xm.distances(x, feats)
+    return [dict(probability=float(p), label=xm.call(p), distance=float(d), grey_distance=float(g), far_out=bool(xm.far_out(d, g)), cam=c,
+                 centres=centres, overlay=overlay(im, c, alpha, centres=centres, border=xm.border))
+            for im, p, d, g, c in zip(imgs, platt(logit, xm.calibration), dist, grey, cams)]
 
 # %% ../nbs/05_gradcam.ipynb #299752d4
 def cases(preds:pd.DataFrame, # path, label, probability (predictions.csv)

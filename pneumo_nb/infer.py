@@ -14,7 +14,8 @@ import numpy as np, pandas as pd
 from fastprogress.fastprogress import progress_bar
 from .core import DataError, THREADS, check_choice
 from .data import load_xray, squish, network_input
-from .metrics import platt, feature_distance
+from fastcore.basics import patch
+from .metrics import platt, feature_distance, film_statistics
 from .folder import ModelFolder
 
 # %% ../nbs/03a_infer.ipynb #8a36b123
@@ -75,20 +76,40 @@ class XrayModel:
         "Calibrated pneumonia probabilities for a preprocessed batch; with `tta`, averaged with the mirror images."
         return self.score(x, tta)[0]
     def score(self, x:np.ndarray, tta:bool=False) -> tuple:
-        "Probabilities and distances from the training films (`feature_distance`; NaN without a reference) for a preprocessed batch."
+        "Probabilities, and distances from the training films in features and in grey levels (`distances`), for a preprocessed batch."
         logit, feats = self.engine(x)
         if not np.isfinite(logit).all(): raise DataError(f"{self.path}: the network gives values that are not numbers (NaN) for these films: its weights are broken; train again.")
         p = platt(logit, self.calibration)
         if tta: p = (p + platt(self.engine(x[..., ::-1])[0], self.calibration))/2
-        d = feature_distance(self.reference, feats.mean((2, 3))) if self.reference else np.full(len(p), np.nan)
-        return p, d
-    def far_out(self, d) -> np.ndarray:
-        "True for films farther from the training films than `FAR_OUT` times the farthest validation film."
-        return np.asarray(d) > FAR_OUT*self.reference['valid'].max() if self.reference else np.zeros(np.shape(d), bool)
+        return (p, *self.distances(x, feats))
     def call(self, p:float) -> str: return 'PNEUMONIA' if p >= self.threshold else 'NORMAL'
     def __repr__(self): return f"XrayModel({self.path.name}: {self.arch} at {self.size} px, {self.engine.name}, threshold {self.threshold:.3g} ({self.threshold_name}))"
 
-FAR_OUT = 2. # a film farther than this many times the farthest validation film is flagged (see "How far from the training films")
+
+# %% ../nbs/03a_infer.ipynb #8cb7ec62
+FAR_OUT = 2. # a film beyond this many times the 99th percentile of the validation films' distances is flagged (see "How far from the training films")
+
+@patch
+def distances(self:XrayModel, x:np.ndarray, # a preprocessed batch
+              feats:np.ndarray) -> tuple: # its feature maps, from the engine
+    "Each film's distance from the training films in the network's features and in its grey levels (NaN where the folder has no such reference)."
+    nan = np.full(len(x), np.nan)
+    if not self.reference: return nan, nan
+    grey = feature_distance(self.reference['grey'], film_statistics(x)) if 'grey' in self.reference else nan
+    return feature_distance(self.reference, feats.mean((2, 3))), grey
+
+@patch
+def bounds(self:XrayModel) -> dict:
+    "The far-out bounds: `FAR_OUT` times the distance within which 99 % of the validation films lie, in features and in grey levels."
+    ref = self.reference or {}
+    return {k: FAR_OUT*np.quantile(r['valid'], 0.99) if r else np.inf for k, r in (('features', ref), ('grey', ref.get('grey')))}
+
+@patch
+def far_out(self:XrayModel, d, # distances in features (`distances`)
+            grey) -> np.ndarray: # distances in grey levels
+    "True for films beyond either far-out bound (`bounds`)."
+    b = self.bounds()
+    return (np.asarray(d) > b['features']) | (np.asarray(grey) > b['grey'])
 
 # %% ../nbs/03a_infer.ipynb #6b03d025
 def _threshold(info:dict, threshold, f) -> tuple:
@@ -144,7 +165,7 @@ def score_files(xm:XrayModel, # from `load_model`
                 bs:int=32, # batch size
                 tta:bool=False, # average with the mirror images
                 progress:bool=True) -> tuple: # show a progress bar
-    "A table (path, probability, distance, far_out, width, height) of the readable files, and the others with the reason."
+    "A table (path, probability, distance, grey_distance, far_out, width, height) of the readable files, and the others with the reason."
     paths, rows, errors = [Path(p) for p in paths], [], []
     batches = [paths[i:i+bs] for i in range(0, len(paths), bs)]
     load = lambda b: [_load(xm, p) for p in b]
@@ -156,17 +177,18 @@ def score_files(xm:XrayModel, # from `load_model`
             good = [(p, a, s) for p, (a, s, err) in zip(batches[i], loaded) if a is not None]
             errors += [(p, err) for p, (a, s, err) in zip(batches[i], loaded) if a is None]
             if not good: continue
-            probs, dists = xm.score(np.stack([a for _, a, _ in good]), tta)
-            rows += [dict(path=p, probability=float(q), distance=float(d), width=s[0], height=s[1]) for (p, _, s), q, d in zip(good, probs, dists)]
-    df = pd.DataFrame(rows, columns=['path', 'probability', 'distance', 'width', 'height'])
-    return df.assign(far_out=xm.far_out(df.distance.values)), errors
+            probs, dists, greys = xm.score(np.stack([a for _, a, _ in good]), tta)
+            rows += [dict(path=p, probability=float(q), distance=float(d), grey_distance=float(g), width=s[0], height=s[1])
+                     for (p, _, s), q, d, g in zip(good, probs, dists, greys)]
+    df = pd.DataFrame(rows, columns=['path', 'probability', 'distance', 'grey_distance', 'width', 'height'])
+    return df.assign(far_out=xm.far_out(df.distance.values, df.grey_distance.values)), errors
 
 # %% ../nbs/03a_infer.ipynb #b663b987
 def predict_files(xm:XrayModel, # from `load_model`
                   files:list) -> list: # image files
-    "One record per file, in order: probability, call and distance, a far-out flag when it applies, or the error."
+    "One record per file, in order: probability, call and distances, a far-out flag when it applies, or the error."
     scores, errors = score_files(xm, files, bs=16, progress=False)
-    recs = {str(r.path): dict(file=str(r.path), probability=r.probability, label=xm.call(r.probability), distance=r.distance,
+    recs = {str(r.path): dict(file=str(r.path), probability=r.probability, label=xm.call(r.probability), distance=r.distance, grey_distance=r.grey_distance,
                               **({'far_out': True} if r.far_out else {})) for r in scores.itertuples()}
     recs.update({str(p): dict(file=str(p), error=e) for p, e in errors})
     return [recs[str(f)] for f in files]

@@ -123,7 +123,7 @@ def adapt(model:str|Path, # a model folder from `pneumo train`
     m = _adapted_info(xm.info, dict(folder=Path(films).name, films=len(use), far_out=len(far), unreadable=len(errors), layers=layers, seed=seed, prevalence=q))
     with ModelFolder.create(out, {Path(films): "the site's films"}) as mf:
         for f in ('split', 'history', 'curves'): shutil.copy(getattr(xm.folder, f), getattr(mf, f))
-        mf.write_info(m); mf.write_weights(net); mf.write_onnx(net); mf.write_features(fit_reference(feats[0::2], feats[1::2]))
+        mf.write_info(m); mf.write_weights(net); mf.write_onnx(net); mf.write_features(fit_reference(feats[0::2], feats[1::2]) | {k: v for k, v in (xm.reference or {}).items() if k == 'grey'})
         if int8: mf.write_int8(network_input(u8[:256]), np.zeros(min(256, len(u8)), int))
         mf.write_card()
     return dict(ModelFolder(out).info, far_out_files=[str(p) for p in far], unreadable_files=errors, out=str(out))

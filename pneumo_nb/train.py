@@ -21,7 +21,7 @@ from fastai.distributed import rank_distrib, num_distrib, DistributedDL
 from .data import split_data, save_split, network_input
 from .augment import AUGMENTATIONS, PER_FILM, RESAMPLES, decode_films, xray_dataloaders
 from .model import ARCHS, HEADS, OPTIMIZERS, xray_learner, pick_precision, adapt_bn
-from .metrics import choose_thresholds, ranking_metrics, bootstrap_ci, fit_platt, platt, calibration, fit_reference
+from .metrics import choose_thresholds, ranking_metrics, bootstrap_ci, fit_platt, platt, calibration, fit_reference, grey_reference
 from .folder import ModelFolder, FILES
 
 # %% ../nbs/03_train.ipynb #9e130797
@@ -289,14 +289,16 @@ def _learner(df:pd.DataFrame, films, big, r:Recipe, path:Path) -> Learner:
 
 # %% ../nbs/03_train.ipynb #5c00eef9
 def _results(learn:Learner, df:pd.DataFrame, films, r:Recipe) -> tuple:
-    "What the kept model says on validation (report, adapted operating point), the feature reference, and the validation inputs."
+    "What the kept model says on validation (report, adapted operating point), the references (features, grey levels), the validation inputs."
     val = df[df.is_valid]
     trn = df[~df.is_valid].sample(min(600, int((~df.is_valid).sum())), random_state=r.seed)
     fv, ft = (np.stack([films[p] for p in d.path]) for d in (val, trn))
     y = (val.label == 'PNEUMONIA').astype(int).values
     logit, feats_v = logits_and_features(learn.model, fv)
     m = dict(validation_report(logit, y, val.patient.values, r.seed), adapted=adapted_point(learn.model, fv, y, r.seed))
-    return m, fit_reference(logits_and_features(learn.model, ft)[1], feats_v), network_input(fv), y
+    xv = network_input(fv)
+    ref = fit_reference(logits_and_features(learn.model, ft)[1], feats_v) | {'grey': grey_reference(network_input(ft), xv, r.max_lighting, r.seed)}
+    return m, ref, xv, y
 
 def _fit(learn:Learner, r:Recipe, budget:Budget|None, cbs:list|None, progress:bool) -> dict:
     "Fit the recipe (data-parallel when launched so), within `budget` if given; what the run took."
