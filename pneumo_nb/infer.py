@@ -86,7 +86,7 @@ class XrayModel:
     def __repr__(self): return f"XrayModel({self.path.name}: {self.arch} at {self.size} px, {self.engine.name}, threshold {self.threshold:.3g} ({self.threshold_name}))"
 
 
-# %% ../nbs/03a_infer.ipynb #8cb7ec62
+# %% ../nbs/03a_infer.ipynb #03b5ad42
 FAR_OUT = 2. # a film beyond this many times the 99th percentile of the validation films' distances is flagged (see "How far from the training films")
 
 @patch

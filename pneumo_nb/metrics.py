@@ -181,7 +181,7 @@ def feature_distance(ref:dict, # from `fit_reference`
     rest = np.maximum((x*x).sum(1) - (z*z).sum(1), 0)
     return np.sqrt(((z*z)/ref['var']).sum(1) + rest/ref['rest'])/np.sqrt(x.shape[1])/ref['scale']
 
-# %% ../nbs/02a_metrics.ipynb #e74e2e63
+# %% ../nbs/02a_metrics.ipynb #5b2cb848
 GREY_QUANTILES = (0.02, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98)
 
 def _standardised(a:np.ndarray) -> np.ndarray: return (a - a.mean(1, keepdims=True))/(a.std(1, keepdims=True) + 1e-3)
@@ -199,7 +199,7 @@ def film_statistics(x:np.ndarray, # network inputs, n×3×size×size (`network_i
     "Per film: the layout of its grey levels (side×side block means), their quantiles (both standardised), and the shares of pure white and black."
     return _statistics(_grey(x), side)
 
-# %% ../nbs/02a_metrics.ipynb #f761639d
+# %% ../nbs/02a_metrics.ipynb #dd26d10f
 def _relit(g:np.ndarray, max_lighting:float, seed:int) -> np.ndarray:
     "Grey films with brightness, then contrast, changed by factors in 1 ± `max_lighting`, as training's augmentation does."
     b, c = np.random.default_rng(seed).uniform(1 - max_lighting, 1 + max_lighting, (2, len(g), 1, 1))

@@ -47,7 +47,8 @@ def print_shift(r:dict): # from `shift_report`
     print(f"{r['n']} films of {Path(r['folder']).name}/: median distance from the training films {r['median_distance']:.2f} (validation films: "
           f"{r['valid_median']:.2f}); beyond 95 % of the validation films: {r['beyond_valid_95']:.0%} (5 % at the training site); "
           f"beyond all of them: {r['beyond_valid_max']:.0%}.")
-    print(f"{'Shifted' if r['shifted'] else 'Like the training site'}. Estimated share of pneumonia there: {r['prevalence']:.2f} "
+    share = f"{r['prevalence']:.2f}" if np.isfinite(r['prevalence']) else 'unknown, every film being far out'
+    print(f"{'Shifted' if r['shifted'] else 'Like the training site'}. Estimated share of pneumonia there: {share} "
           f"(training: {r['train_prevalence']:.2f}). Far from every training film: {len(r['far_out'])}{':' if r['far_out'] else '.'}")
     for p in r['far_out']: print(p)
     for p, e in r['unreadable']: print(f"unreadable: {e}")
