@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['THREADS', 'DataError', 'cache_dir', 'check_choice', 'atomic_path', 'atomic_write', 'safe_cell', 'write_table',
-           'check_out', 'lock_held', 'claim', 'cpu_kind', 'test_threads', 'limit_threads']
+           'check_out', 'lock_held', 'claim', 'cpu_kind', 'test_threads', 'limit_threads', 'every_core']
 
 # %% ../nbs/00_core.ipynb #ca8574c1
 import multiprocessing, os, re, socket, sys, threading, time, warnings
@@ -140,3 +140,13 @@ def limit_threads() -> int|None:
     return n
 
 THREADS = limit_threads() # threads per process set for tests, or None: the libraries' defaults
+
+# %% ../nbs/00_core.ipynb #c28fb67c
+@contextmanager
+def every_core():
+    "Let PyTorch use every core meanwhile: for work that other processes wait on (the lessons' shared model in a test run)."
+    import torch
+    n = torch.get_num_threads()
+    torch.set_num_threads(os.cpu_count() or 1)
+    try: yield
+    finally: torch.set_num_threads(n)

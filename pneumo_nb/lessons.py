@@ -9,7 +9,7 @@ __all__ = ['LESSON_RECIPES', 'LessonData', 'lesson_data', 'lesson_model', 'cours
 import json, os, shutil, tempfile, time
 from dataclasses import dataclass
 from pathlib import Path
-from .core import DataError, cache_dir, lock_held, atomic_path
+from .core import DataError, cache_dir, lock_held, atomic_path, every_core
 from .data import CREDIT, find_data_root
 from .phantoms import make_phantoms
 from .folder import ModelFolder
@@ -54,7 +54,7 @@ def lesson_model(data:LessonData, # `lesson_data()`
                  **kwargs) -> Path: # override `LESSON_RECIPES` or pass `train` arguments
     "The lessons' model folder: trained once, then reused; on the real films only where asked (`train_here`) or for a `limit` check."
     kw = {**LESSON_RECIPES['real' if data.real else 'phantoms'], 'limit': data.limit, **kwargs}
-    if kw['limit']: kw.update(epochs=min(kw['epochs'], 2), budget=None, size=min(kw['size'], 160))   # a quick check of the code, not the course's model
+    if kw['limit']: kw.update(epochs=min(kw['epochs'], 2), budget=None, size=min(kw['size'], 96))   # a quick check of the code, not the course's model
     limit = f"-limit{kw['limit']}" if kw['limit'] else ''
     folder = Path(folder or f"models/{'real' if data.real else 'phantoms'}-{kw['arch']}-{kw['size']}{limit}")
     lock, mf = folder.with_name(folder.name + '.lock'), ModelFolder(folder)
@@ -69,7 +69,7 @@ def lesson_model(data:LessonData, # `lesson_data()`
         raise DataError(f"This lesson needs the course's model ({folder}), which 03_train trains on a one-hour budget. Run "
                         "03_train first, or set PNEUMO_LIMIT=240 for a small stand-in in a few minutes.")
     from pneumo_nb.train import train
-    train(data.root, folder, **kw)
+    with every_core(): train(data.root, folder, **kw)           # the other lessons wait for this model
     return folder
 
 # %% ../nbs/80_lessons.ipynb #02dfcbca

@@ -14,10 +14,10 @@ ROOT = Path(__file__).resolve().parent.parent
 RES = ROOT/'benchmarks'/'results'
 
 def md(df:pd.DataFrame) -> str:
-    "A DataFrame as a Markdown table (empty cells for missing values)."
+    "A DataFrame as a Markdown table (empty cells for missing values; a `|` inside a cell escaped)."
     cells = df.astype(object).where(df.notna(), '')
-    return '\n'.join(['| ' + ' | '.join(map(str, df.columns)) + ' |', '|' + '---|'*len(df.columns)] +
-                     ['| ' + ' | '.join(map(str, r)) + ' |' for r in cells.itertuples(index=False)])
+    row = lambda vals: '| ' + ' | '.join(str(v).replace('|', '\\|') for v in vals) + ' |'
+    return '\n'.join([row(df.columns), '|' + '---|'*len(df.columns)] + [row(r) for r in cells.itertuples(index=False)])
 
 def globbed(pattern:str) -> list:
     "The results files that match `pattern`; FileNotFoundError when there are none."
