@@ -142,16 +142,24 @@ def gallery(xm:XrayModel, # from `load_model`
     return fig
 
 # %% ../nbs/05_gradcam.ipynb #c42db260
-def body_mask(img:Image.Image, # a grey film, any size
-              size:int=256) -> np.ndarray: # the mask's side (the film is squished to it)
-    "The patient's body on a film, as a size×size bool array: a blur, Otsu's threshold, the largest bright region, holes filled."
-    a = ndimage.gaussian_filter(np.asarray(img.convert('L').resize((size, size), Image.BILINEAR), np.float32), size/64)
+def _otsu(a:np.ndarray) -> int:
+    "Otsu's threshold of grey levels 0-255: the level that best separates them into two classes."
     hist = np.bincount(a.astype(np.uint8).ravel(), minlength=256).astype(np.float64)
     w, mu = np.cumsum(hist), np.cumsum(hist*np.arange(256))
-    between = (mu[-1]*w - mu*w[-1])**2/np.maximum(w*(w[-1] - w), 1)      # Otsu: the threshold that best separates two grey levels
-    lab, n = ndimage.label(a > np.argmax(between))
+    return int(np.argmax((mu[-1]*w - mu*w[-1])**2/np.maximum(w*(w[-1] - w), 1)))
+
+def body_mask(img:Image.Image, # a grey film, any size
+              size:int=256, # the mask's side (the film is squished to it)
+              min_share:float=0.01) -> np.ndarray: # smaller bright regions (markers, letters) are not body
+    "The patient's body on a film, as a size×size bool array: each row, from the body's left edge to its right edge."
+    a = ndimage.gaussian_filter(np.asarray(img.convert('L').resize((size, size), Image.BILINEAR), np.float32), size/64)
+    t = _otsu(a)                                         # bone and soft tissue against lungs and air
+    lab, n = ndimage.label(a > _otsu(a[a <= t]))         # then, below that, the lungs against the air
     if not n: return np.ones((size, size), bool)
-    return ndimage.binary_fill_holes(lab == 1 + np.argmax(ndimage.sum(np.ones_like(a), lab, range(1, n + 1))))
+    areas = ndimage.sum(np.ones_like(a), lab, range(1, n + 1))
+    body = np.isin(lab, 1 + np.flatnonzero(areas >= min(min_share*size*size, areas.max())))
+    left, right = body.argmax(1)[:, None], size - body[:, ::-1].argmax(1)[:, None]
+    return body.any(1)[:, None] & (np.arange(size) >= left) & (np.arange(size) < right)
 
 def heat_outside(cam:torch.Tensor, # one map from `cam_maps` (h×w)
                  mask:np.ndarray, # `body_mask` of the film
