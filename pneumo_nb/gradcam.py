@@ -163,10 +163,13 @@ def body_mask(img:Image.Image, # a grey film, any size
 
 def heat_outside(cam:torch.Tensor, # one map from `cam_maps` (h×w)
                  mask:np.ndarray, # `body_mask` of the film
-                 centres:tuple|None=None) -> float: # where the cells are centred, from `cell_centres`
+                 centres:tuple|None=None, # where the cells are centred, from `cell_centres`
+                 border:float=0.) -> float: # the share of each side the model cut off (`XrayModel.border`): the map covers the rest
     "Share of the heatmap's mass outside the body mask."
-    heat = scale_cam(cam[None].float(), mask.shape, centres)[0].numpy()
-    return float((heat*~mask).sum()/max(heat.sum(), 1e-12))
+    h, w = mask.shape
+    inner = mask[round(h*border):h - round(h*border), round(w*border):w - round(w*border)]
+    heat = scale_cam(cam[None].float(), inner.shape, centres)[0].numpy()
+    return float((heat*~inner).sum()/max(heat.sum(), 1e-12))
 
 # %% ../nbs/05_gradcam.ipynb #09387751
 def pointing_hit(cam:np.ndarray, # heatmap at the mask's resolution (H×W)
