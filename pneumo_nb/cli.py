@@ -101,11 +101,11 @@ def data_phantoms(out:str, # the folder to write (new or empty)
 def data_shift(model:str, # model folder from `pneumo train`
                films:str, # a folder of films from a new site (searched recursively; labels are not read)
                json:bool=False) -> int: # print JSON instead of tables
-    "How far a folder of films is from the model's training films; lists the films far out (exit status 1 if any)."
+    "How far a folder of films is from the model's training films; lists the films far out (exit status 1 if any, or any unreadable)."
     from pneumo_nb.site import shift_report, print_shift
     r = shift_report(load_model(model), films)
     print(dumps({k: v for k, v in r.items() if k != 'films'}, indent=1, default=str)) if json else print_shift(r)
-    return 1 if r['far_out'] else 0
+    return 1 if r['far_out'] or r['unreadable'] else 0
 
 # %% ../nbs/90_cli.ipynb #63f0c88f
 def _print_trained(m:dict, out):
@@ -129,8 +129,9 @@ def train_cmd(data:str, out:str, **kwargs) -> int:
 def adapt_cmd(model:str, films:str, out:str, **kwargs) -> int:
     "A model adapted to a new site's films, without their labels (batch-norm statistics re-estimated)."
     from pneumo_nb.site import adapt, print_adapted
-    print_adapted(adapt(model, films, out, **kwargs))
-    return 0
+    m = adapt(model, films, out, **kwargs)
+    print_adapted(m)
+    return 1 if m['unreadable_files'] else 0
 
 # %% ../nbs/90_cli.ipynb #06125416
 def _threshold_arg(s:str):

@@ -105,12 +105,16 @@ def lock_held(lock:Path) -> bool:
 def claim(out:Path): # the folder a run is about to write
     "Hold `out`.lock for the duration; refuse when another live run holds it (a dead run's lock is taken over)."
     lock = out.with_name(out.name + '.lock')
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if lock.exists() and not lock_held(lock): lock.unlink(missing_ok=True)
+    unwritable = lambda e: DataError(f"{out} cannot be written ({e.strerror}): choose an output folder you may write to.")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if lock.exists() and not lock_held(lock): lock.unlink(missing_ok=True)
+    except OSError as e: raise unwritable(e) from None
     try: fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, 'O_NOFOLLOW', 0))
     except FileExistsError:
         raise DataError(f"{out} is being written by another run ({lock.name}: {lock.read_text().strip()}). Wait for it or "
                         f"choose another output folder; if no run is active, delete {lock}.") from None
+    except OSError as e: raise unwritable(e) from None
     with os.fdopen(fd, 'w') as f: f.write(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}")
     try: yield
     finally: lock.unlink(missing_ok=True)

@@ -7,7 +7,7 @@ __all__ = ['CLASSES', 'SPLITS', 'IMAGE_EXTS', 'JUNK', 'CREDIT', 'GET_DATA', 'MAX
            'IMAGENET_MEAN', 'IMAGENET_STD', 'SPLIT_METHODS', 'find_data_root', 'patient_id', 'subtype_of', 'Scan',
            'scan_folder', 'file_kind', 'load_xray', 'squish', 'network_input', 'show_samples', 'plot_class_balance',
            'image_stats', 'split_by_patient', 'save_split', 'load_split', 'limit_split', 'split_data', 'file_hash',
-           'find_duplicates', 'summarize', 'find_images']
+           'find_duplicates', 'summarize', 'images_below', 'find_images']
 
 # %% ../nbs/00_data.ipynb #b9f81e03
 import hashlib, os, posixpath, re, warnings, zlib
@@ -423,6 +423,20 @@ def summarize(scan:Scan) -> dict:
                 **image_stats(it), ignored=[dict(path=str(p), reason=r) for p, r in scan.ignored])
 
 # %% ../nbs/00_data.ipynb #58268422
+def images_below(folder:Path, # searched recursively
+                 ignored:list) -> list: # each file passed over is added here as (path, why)
+    "Every image file in and below `folder`, in name order; what is not one goes to `ignored`, with the reason."
+    found = []
+    for f in sorted(map(_utf8, folder.rglob('*'))):
+        if f.is_dir():
+            if f.is_symlink(): ignored.append((f, 'a link to a folder, not followed: pass that folder itself, or copy its films in'))
+            elif not os.access(f, os.R_OK | os.X_OK): ignored.append((f, 'a folder this user cannot read'))
+        elif any(_is_junk(q) for q in [f, *f.relative_to(folder).parents]): ignored.append((f, 'macOS/OS metadata'))
+        elif f.suffix.lower() not in IMAGE_EXTS: ignored.append((f, 'not an image extension'))
+        elif not f.is_file(): ignored.append((f, 'not a readable file (a link that leads nowhere, or to itself)'))
+        else: found.append(f)
+    return found
+
 def find_images(path:str|Path) -> tuple: # a folder with NORMAL/ and PNEUMONIA/, a data root with test/, or a folder of images
     "The files to score (path, label or None, patient), the files passed over, and a note on what was found."
     path, ignored, note = Path(path), [], ''
@@ -432,13 +446,7 @@ def find_images(path:str|Path) -> tuple: # a folder with NORMAL/ and PNEUMONIA/,
         path, note = test[0], f"scored the test/ split of {path.name}/"
     if labelled(path): rows = _labelled(path, ignored)
     else:
-        rows = []
-        for f in sorted(map(_utf8, path.rglob('*'))):
-            if f.is_dir(): continue
-            if any(_is_junk(q) for q in [f, *f.relative_to(path).parents]): ignored.append((f, 'macOS/OS metadata'))
-            elif f.suffix.lower() not in IMAGE_EXTS: ignored.append((f, 'not an image extension'))
-            elif not f.is_file(): ignored.append((f, 'not a readable file (a link that leads nowhere, or to itself)'))
-            else: rows.append(dict(path=f, label=None))
+        rows = [dict(path=f, label=None) for f in images_below(path, ignored)]
         note = note or f"{path.name}/ has no NORMAL/ and PNEUMONIA/ folders: predictions only, no metrics"
     if not rows: raise DataError(f"{path} holds no images ({' '.join(IMAGE_EXTS)}): nothing to score.")
     df = pd.DataFrame(rows)

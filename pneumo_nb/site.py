@@ -7,36 +7,51 @@ __all__ = ['MIN_FILMS', 'site_files', 'shift_report', 'print_shift', 'estimate_p
            'print_adapted']
 
 # %% ../nbs/04a_new_site.ipynb #61cd3d37
-import hashlib, json, shutil
+import hashlib, json, shutil, sys
 from pathlib import Path
 import numpy as np, pandas as pd
 from .core import DataError
-from .data import IMAGE_EXTS, load_xray, network_input
+from .data import IMAGE_EXTS, images_below, load_xray, network_input
 from .metrics import platt, fit_reference, feature_distance
 from .folder import ModelFolder
 from .infer import XrayModel, load_model, score_files, FAR_OUT
 
 # %% ../nbs/04a_new_site.ipynb #9f0a8155
-def site_files(folder:str|Path) -> list: # a folder of films, searched recursively
+def site_files(folder:str|Path, # a folder of films, searched recursively
+               ignored:list|None=None) -> list: # each file passed over is added here as (path, why)
     "Every JPEG, PNG or DICOM file in and below `folder`, ordered by content (names, folders and listing order do not matter)."
-    folder = Path(folder)
+    folder, ignored = Path(folder), [] if ignored is None else ignored
     if not folder.is_dir(): raise DataError(f"{folder} is not a folder: pass a folder of films from the new site.")
-    files = [f for f in folder.rglob('*') if f.is_file() and f.suffix.lower() in IMAGE_EXTS and not f.name.startswith('._')]
-    if not files: raise DataError(f"{folder} holds no films ({' '.join(IMAGE_EXTS)}).")
-    digest = lambda f: hashlib.sha1(f.read_bytes()).hexdigest()
-    return sorted(files, key=lambda f: (digest(f), f.name))
+    keyed = []
+    for f in images_below(folder, ignored):
+        try:
+            with open(f, 'rb') as h: keyed.append((hashlib.file_digest(h, 'sha1').hexdigest(), f.name, f))
+        except OSError as e: ignored.append((f, f'cannot be opened ({e.strerror})'))
+    if not keyed: raise DataError(f"{folder} holds no films ({' '.join(IMAGE_EXTS)}).")
+    return [f for *_, f in sorted(keyed)]
+
+# %% ../nbs/04a_new_site.ipynb #d006d41f
+def _site_scores(xm:XrayModel, films:str|Path, bs:int=32) -> tuple:
+    "Each of the site's films scored (`score_files`), those that could not be read, and the files passed over."
+    if xm.reference is None: raise DataError(f"{xm.path} has no feature reference ({xm.folder.features.name}): train it again with this version.")
+    scores, errors = score_files(xm, site_files(films, ignored := []), bs, progress=False)
+    if scores.empty: raise DataError(f"None of the films in {films} could be read; the first: {errors[0][1]}")
+    return scores, errors, ignored
+
+def _print_left_out(unreadable:list, passed_over:list):
+    "Name, on stderr, each file of the site that was left out."
+    for p, e in unreadable: print(f"unreadable: {e}", file=sys.stderr)
+    for p, why in passed_over: print(f"passed over: {p}: {why}", file=sys.stderr)
 
 # %% ../nbs/04a_new_site.ipynb #e4270c4c
 def shift_report(xm:XrayModel, # a loaded model (`load_model`)
                  films:str|Path, # a folder of the new site's films
                  bs:int=32) -> dict: # batch size
     "How far a folder of films is from the model's training films: per film, for the folder, and the films far out."
-    if xm.reference is None: raise DataError(f"{xm.path} has no feature reference ({xm.folder.features.name}): train it again with this version.")
-    scores, errors = score_files(xm, site_files(films), bs, progress=False)
-    if scores.empty: raise DataError(f"None of the films in {films} could be read; the first: {errors[0][1]}")
+    scores, errors, ignored = _site_scores(xm, films, bs)
     v, d = xm.reference['valid'], scores.distance.values
     near = scores[~scores.far_out]
-    return dict(folder=str(films), films=scores, n=len(scores), unreadable=[(str(p), e) for p, e in errors],
+    return dict(folder=str(films), films=scores, n=len(scores), unreadable=[(str(p), e) for p, e in errors], passed_over=[(str(p), w) for p, w in ignored],
                 median_distance=float(np.median(d)), valid_median=float(np.median(v)), beyond_valid_95=float((d > np.quantile(v, 0.95)).mean()),
                 beyond_valid_max=float((d > v.max()).mean()), far_out=[str(p) for p in scores.path[scores.far_out]],
                 prevalence=estimate_prevalence(near.probability.values, xm.info['train_prevalence'])[0] if len(near) else float('nan'),
@@ -51,7 +66,7 @@ def print_shift(r:dict): # from `shift_report`
     print(f"{'Shifted' if r['shifted'] else 'Like the training site'}. Estimated share of pneumonia there: {share} "
           f"(training: {r['train_prevalence']:.2f}). Far from every training film: {len(r['far_out'])}{':' if r['far_out'] else '.'}")
     for p in r['far_out']: print(p)
-    for p, e in r['unreadable']: print(f"unreadable: {e}")
+    _print_left_out(r['unreadable'], r['passed_over'])
 
 # %% ../nbs/04a_new_site.ipynb #7911fb3c
 def estimate_prevalence(p:np.ndarray, # calibrated probabilities of pneumonia at the new site
@@ -94,11 +109,11 @@ def site_point(info:dict, # metrics.json of the model
 MIN_FILMS = 100 # the fewest films `adapt` accepts: a floor for the statistics, not a measured optimum (see the lesson)
 
 def _adapted_info(info:dict, on:dict) -> dict:
-    "metrics.json of an adapted model: the operating point for adapted models in force, the one as trained kept, what it was adapted on."
+    "metrics.json of an adapted model: the operating point for adapted models in force, the one as trained kept (with its intervals), what it was adapted on."
     warn = [f"the site's estimated share of pneumonia ({on['prevalence']:.2f}) is far from training's ({info['train_prevalence']:.2f}): a very different "
             "mix of classes moves the statistics too"] if abs(on['prevalence'] - info['train_prevalence']) > 0.25 else []
-    return {**{k: v for k, v in info.items() if k != 'engines'}, 'calibration': info['adapted']['calibration'], 'thresholds': info['adapted']['thresholds'],
-            'before_adaptation': {k: info[k] for k in ('calibration', 'thresholds', 'valid_auc')}, 'warnings': info['warnings'] + warn, 'adapted_on': on}
+    return {**{k: v for k, v in info.items() if k not in ('engines', 'valid_ci')}, 'calibration': info['adapted']['calibration'], 'thresholds': info['adapted']['thresholds'],
+            'before_adaptation': {k: info[k] for k in ('calibration', 'thresholds', 'valid_auc', 'valid_ci') if k in info}, 'warnings': info['warnings'] + warn, 'adapted_on': on}
 
 # %% ../nbs/04a_new_site.ipynb #1626bb70
 def adapt(model:str|Path, # a model folder from `pneumo train`
@@ -110,24 +125,25 @@ def adapt(model:str|Path, # a model folder from `pneumo train`
           int8:bool=True) -> dict: # also build the int8 engine, kept if it passes its parity check on the site's films
     "A model folder adapted to a new site without labels: its batch-norm statistics re-estimated on the site's films."
     from pneumo_nb.train import logits_and_features
-    xm, files = load_model(model, engine='onnx'), site_files(films)
-    scores, errors = score_files(xm, files, progress=False)
-    keep = set(scores.path[~scores.far_out])
-    use, far = [f for f in files if f in keep], list(scores.path[scores.far_out])
-    if len(far) > 0.1*len(files): raise DataError(f"{len(far)} of {len(files)} films in {films} are far from every training film: check them "
-                                                  "with `pneumo data shift` before adapting on them.")
-    if len(use) < min_films: raise DataError(f"{len(use)} usable films in {films}, fewer than {min_films}: too few to re-estimate the statistics.")
-    u8 = _films(xm, use)
-    net = adapt_net(xm, u8, layers, seed)
-    logit, feats = logits_and_features(net, u8)
-    q = estimate_prevalence(platt(logit, site_point(xm.info)[0]), xm.info['train_prevalence'])[0]
-    m = _adapted_info(xm.info, dict(folder=Path(films).name, films=len(use), far_out=len(far), unreadable=len(errors), layers=layers, seed=seed, prevalence=q))
-    with ModelFolder.create(out, {Path(films): "the site's films"}) as mf:
+    if layers is not None and layers < 1: raise DataError(f"layers={layers}: re-estimate at least the first batch-norm layer, or leave it out for all.")
+    if min_films < 2: raise DataError(f"min_films={min_films}: it takes 2 films or more (half fit the site's feature reference, half place it).")
+    xm = load_model(model, engine='onnx')
+    if on := xm.info.get('adapted_on'): raise DataError(f"{model} is adapted already (on {on['folder']}/): adapt the model folder `pneumo train` wrote.")
+    with ModelFolder.create(out, {Path(films): "the site's films"}) as mf:    # claimed first: a bad --out is refused before any work
+        scores, errors, ignored = _site_scores(xm, films)
+        use, far = list(scores.path[~scores.far_out]), list(scores.path[scores.far_out])
+        if len(far) > 0.1*len(scores): raise DataError(f"{len(far)} of {len(scores)} films in {films} are far from every training film: check "
+                                                       "them with `pneumo data shift` before adapting on them.")
+        if len(use) < min_films: raise DataError(f"{len(use)} usable films in {films}, fewer than {min_films}: too few to re-estimate the statistics.")
+        u8 = _films(xm, use); net = adapt_net(xm, u8, layers, seed)
+        logit, feats = logits_and_features(net, u8)
+        q = estimate_prevalence(platt(logit, site_point(xm.info)[0]), xm.info['train_prevalence'])[0]
+        m = _adapted_info(xm.info, dict(folder=Path(films).name, films=len(use), far_out=len(far), unreadable=len(errors), layers=layers, seed=seed, prevalence=q))
         for f in ('split', 'history', 'curves'): shutil.copy(getattr(xm.folder, f), getattr(mf, f))
-        mf.write_info(m); mf.write_weights(net); mf.write_onnx(net); mf.write_features(fit_reference(feats[0::2], feats[1::2]) | {k: v for k, v in (xm.reference or {}).items() if k == 'grey'})
+        mf.write_info(m); mf.write_weights(net); mf.write_onnx(net); mf.write_features(fit_reference(feats[0::2], feats[1::2]) | {k: v for k, v in xm.reference.items() if k == 'grey'})
         if int8: mf.write_int8(network_input(u8[:256]), np.zeros(min(256, len(u8)), int))
         mf.write_card()
-    return dict(ModelFolder(out).info, far_out_files=[str(p) for p in far], unreadable_files=errors, out=str(out))
+    return dict(ModelFolder(out).info, far_out_files=[str(p) for p in far], unreadable_files=errors, passed_over=ignored, out=str(out))
 
 # %% ../nbs/04a_new_site.ipynb #2f901de1
 def print_adapted(m:dict): # from `adapt`
@@ -139,3 +155,4 @@ def print_adapted(m:dict): # from `adapt`
           f"model folder: {Path(m['out']).name}")
     for w in m['warnings']: print(f"warning: {w}")
     for p in m['far_out_files']: print(f"left out, far from every training film: {p}")
+    _print_left_out(m['unreadable_files'], m['passed_over'])
