@@ -116,7 +116,7 @@ def evaluate(model:XrayModel|str|Path, # a loaded model (`load_model`), or a mod
     preds = found.merge(scores, on='path').assign(prediction=lambda d: np.where(d.probability >= xm.threshold, 'PNEUMONIA', 'NORMAL'))
     write_table(preds[['path', 'label', 'probability', 'prediction', 'distance', 'grey_distance', 'far_out']], out/'predictions.csv')
     if sizes := {(w, h) for w, h in zip(preds.width, preds.height)} - {(xm.size, xm.size)}:
-        note += f" Films of other sizes (e.g. {min(sizes)[0]}×{min(sizes)[1]}) were squished to {xm.size}×{xm.size}, as in training."
+        note += ('. ' if note else '') + f"Films of other sizes (e.g. {min(sizes)[0]}×{min(sizes)[1]}) were squished to {xm.size}×{xm.size}, as in training."
     r = dict(model=str(xm.path), data=str(Path(data)), report=str(out), note=note.strip(), n_scored=len(preds),
              threshold=xm.threshold, threshold_name=xm.threshold_name, tta=tta, engine=xm.engine.name,
              images_per_s=round(len(preds)/(time.time() - t0), 1), unreadable=[(str(p), e) for p, e in errors],
