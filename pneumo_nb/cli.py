@@ -145,7 +145,7 @@ def evaluate_cmd(model:str, # model folder from `pneumo train`
                  out:str|None=None, # report folder; default MODEL/eval-<data folder name>
                  tta:bool=False, # average with horizontally flipped films
                  bs:int=32, # batch size
-                 log:str|None=None, # add this scoring (date, commit, AUC, sensitivity, specificity) to this CSV log and to the model card
+                 log:str|None=None, # add this scoring (date, commit, AUC, sensitivity, specificity) to this CSV log and to the model card; labelled folders only
                  log_command:str|None=None, # what the log records as the command (default: this one)
                  **kwargs) -> int:
     "Score a folder with a model folder: metrics, curves, calibration, report."
@@ -155,13 +155,14 @@ def evaluate_cmd(model:str, # model folder from `pneumo train`
     for p, e in r['unreadable']: print(f"unreadable: {e}", file=sys.stderr)
     for p, e in r['far_out']: print(f"pneumo: warning: {p} is far from every training film ({e}): is it a chest film, the right way round?", file=sys.stderr)
     if log and r['labelled']: log_scoring(r, log, log_command or ' '.join(['pneumo', 'evaluate', *map(str, sys.argv[2:])]))
+    elif log: print(f"pneumo: --log {log}: nothing logged, {data} has no labels (no NORMAL/ and PNEUMONIA/ folders)", file=sys.stderr)
     return 1 if r['unreadable'] else 0
 
 # %% ../nbs/90_cli.ipynb #bcca80a1
 @delegates(load_model, but=['model_dir', 'device', 'precision'])
 def predict_cmd(model:str, # model folder from `pneumo train`
                 images:list, # image files (JPEG, PNG, DICOM)
-                cam:str|None=None, # write a heatmap overlay per file here (PNG, at most 2048 px a side)
+                cam:str|None=None, # write a heatmap overlay per file here (PNG, the film's own size, scaled down to 2048×2048 pixels in all at most)
                 method:str='gradcam', # heatmap method: gradcam or gradcam++
                 json:bool=False, # print JSON records instead of lines
                 **kwargs) -> int:
@@ -210,7 +211,7 @@ def serve_cmd(model:str, # model folder from `pneumo train`
 
 # %% ../nbs/90_cli.ipynb #c222caec
 def _demo_figure(films:list, recs:list, out:Path):
-    "Each film with its phantom lesion outlined, beside its heatmap, in one PNG."
+    "Each film with its phantom lesion outlined, above its heatmap, in one PNG."
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from PIL import Image
@@ -292,7 +293,7 @@ def parser(command:tuple=()) -> argparse.ArgumentParser: # the words of the comm
 
 # %% ../nbs/90_cli.ipynb #be6b7daf
 def main(argv:list|None=None) -> int: # arguments; default: the command line
-    "Entry point of the `pneumo` console script: run a subcommand; every error prints one line and returns 2."
+    "Entry point of the `pneumo` console script: run a subcommand; every error prints one line and returns 2 (Ctrl+C: 130)."
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = vars(parser(tuple(a for a in argv if not a.startswith('-'))[:2]).parse_args(argv))
     debug, f = args.pop('debug') or os.environ.get('PNEUMO_DEBUG'), args.pop('func')

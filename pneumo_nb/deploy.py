@@ -21,7 +21,9 @@ def preprocessing_spec(xm:XrayModel) -> dict: # from `load_model`
     "Everything a consumer must do before and after the network, as a JSON-able dict."
     cal = xm.calibration or dict(a=1.0, b=0.0)
     return dict(input_name='image', input_layout='NCHW float32', size=[xm.size, xm.size],
-                grey='convert the film to 8-bit grey (ITU-R 601 luma for colour files), then copy it to the 3 channels',
+                grey=('convert the film to 8-bit grey: 8-bit files as stored (ITU-R 601 luma for colour files), 16-bit PNG stretched from its own '
+                      'minimum to its maximum, DICOM through its modality LUT and stored window, then stretched alike, MONOCHROME1 inverted; '
+                      'then copy it to the 3 channels'),
                 equalize=xm.equalize, equalize_how="if true: histogram-equalise the grey film (Pillow's ImageOps.equalize) before resizing",
                 border=xm.border, border_how='cut round(border * width) pixels off the left and the right, and round(border * height) off the top and the bottom, first',
                 resize='squish: stretch the film (after the border cut) to size x size (bilinear), no padding',

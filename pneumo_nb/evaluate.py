@@ -63,6 +63,10 @@ def _metric_rows(at:dict, ci:dict) -> str: # at: {name: binary_metrics}; ci: {na
         rows.append(f'<tr><th>{k}</th>{"".join(f"<td>{c}</td>" for c in cells)}</tr>')
     return '\n'.join(rows)
 
+def _counts(r:dict) -> str:
+    "The scored films per class, as ' (234 NORMAL, 390 PNEUMONIA)' to follow 'films scored'; empty for a folder without labels."
+    return f" ({', '.join(f'{n} {label}' for label, n in r['counts'].items())})" if r['counts'] else ''
+
 # %% ../nbs/04_evaluate.ipynb #9f681ba1
 def write_report(out:Path, # report folder
                  r:dict, # from `evaluate`
@@ -83,7 +87,7 @@ def write_report(out:Path, # report folder
     lists = ''.join(f'<h2>{title}</h2><ul>{"".join(f"<li>{esc(str(p))}: {esc(str(e))}</li>" for p, e in items)}</ul>'
                     for title, items in (('Unreadable files', r['unreadable']), ('Far from every training film', r['far_out'])) if items)
     atomic_write(out/'report.html', Template((files('pneumo_nb')/'templates'/'report.html').read_text()).substitute(
-        model_name=esc(Path(r['model']).name), data=esc(r['data']), n_scored=r['n_scored'], counts=esc(str(r['counts'])),
+        model_name=esc(Path(r['model']).name), data=esc(r['data']), n_scored=r['n_scored'], counts=esc(_counts(r)),
         n_unreadable=len(r['unreadable']), note=esc(r['note']), threshold=f"{r['threshold']:.3g}", threshold_name=esc(r['threshold_name']),
         tta=r['tta'], engine=esc(r['engine']), model_info=esc(json.dumps(r['model_info'])), main=main, unreadable=lists))
 
@@ -133,7 +137,7 @@ def evaluate(model:XrayModel|str|Path, # a loaded model (`load_model`), or a mod
 def print_scoring(r:dict): # from `evaluate`
     "What `pneumo evaluate` prints: counts, speed, ranking, the metrics at each threshold, where the report is."
     if r['note']: print(r['note'])
-    print(f"{r['n_scored']} films scored {r['counts']} at {r['images_per_s']} films/s ({r['engine']}"
+    print(f"{r['n_scored']} films scored{_counts(r)} at {r['images_per_s']} films/s ({r['engine']}"
           f"{', with flips' if r['tta'] else ''}); threshold {r['threshold']:.3g}: {r['threshold_name']}")
     if r['labelled']:
         lo, hi = r['ci']['auc']
