@@ -120,11 +120,11 @@ def calibration(y:np.ndarray, # true labels
                ) -> dict:
     "Reliability table (per non-empty bin: films, mean probability, share of pneumonia), ECE and Brier score."
     y, p = np.asarray(y).astype(int), np.asarray(p, dtype=float)
-    from sklearn.calibration import calibration_curve
     from sklearn.metrics import brier_score_loss
-    observed, mean_p = calibration_curve(y, p, n_bins=n_bins, strategy='uniform')
-    films = np.bincount(np.minimum((p*n_bins).astype(int), n_bins - 1), minlength=n_bins)
-    t = pd.DataFrame(dict(films=films[films > 0], mean_probability=mean_p, observed=observed))
+    bins = np.searchsorted(np.linspace(0, 1, n_bins + 1)[1:-1], p)         # scikit-learn's `calibration_curve` bins, edges included
+    films = np.bincount(bins, minlength=n_bins); kept = films > 0
+    t = pd.DataFrame(dict(films=films[kept], mean_probability=np.bincount(bins, p, n_bins)[kept]/films[kept],
+                          observed=np.bincount(bins, y, n_bins)[kept]/films[kept]))
     return dict(table=t, ece=float((t.films*(t.observed - t.mean_probability).abs()).sum()/len(y)),
                 brier=float(brier_score_loss(y, p)))
 
@@ -201,7 +201,7 @@ def film_statistics(x:np.ndarray, # network inputs, n×3×size×size (`network_i
 
 # %% ../nbs/02a_metrics.ipynb #dd26d10f
 def _relit(g:np.ndarray, max_lighting:float, seed:int) -> np.ndarray:
-    "Grey films with brightness, then contrast, changed by factors in 1 ± `max_lighting`, as training's augmentation does."
+    "Grey films with brightness, then contrast, changed by linear factors in 1 ± `max_lighting`: the range of training's lighting augmentation."
     b, c = np.random.default_rng(seed).uniform(1 - max_lighting, 1 + max_lighting, (2, len(g), 1, 1))
     g = np.clip(g*b, 0, 1); m = g.mean((1, 2), keepdims=True)
     return np.clip((g - m)*c + m, 0, 1)
