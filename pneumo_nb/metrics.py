@@ -107,7 +107,7 @@ def bootstrap_ci(y:np.ndarray, # true labels
     for _ in range(n_boot):
         idx = np.concatenate([members[i] for i in rng.integers(len(members), size=len(members))])
         yy, pp = y[idx], p[idx]
-        if yy.min() == yy.max(): continue                       # one class only: AUC undefined, redraw
+        if yy.min() == yy.max(): continue                       # one class only: AUC undefined, the draw is left out
         call = pp >= threshold
         stats.append((_auc(yy, pp), call[yy == 1].mean(), (~call[yy == 0]).mean()))
     lo, hi = np.percentile(np.array(stats), [50*(1 - level), 50*(1 + level)], axis=0)
