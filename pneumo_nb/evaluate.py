@@ -64,7 +64,7 @@ def _metric_rows(at:dict, ci:dict) -> str: # at: {name: binary_metrics}; ci: {na
     return '\n'.join(rows)
 
 def _counts(r:dict) -> str:
-    "The scored films per class, as ' (234 NORMAL, 390 PNEUMONIA)' to follow 'films scored'; empty for a folder without labels."
+    "The scored films per class, as ' (390 PNEUMONIA, 234 NORMAL)', largest class first, to follow 'films scored'; empty for a folder without labels."
     return f" ({', '.join(f'{n} {label}' for label, n in r['counts'].items())})" if r['counts'] else ''
 
 # %% ../nbs/04_evaluate.ipynb #9f681ba1
