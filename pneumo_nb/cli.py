@@ -15,7 +15,7 @@ from pathlib import Path
 from fastcore.docments import docments
 from fastcore.meta import delegates
 import pandas as pd
-from .core import DataError, check_out
+from .core import DataError, check_out, check_choice
 from .data import SPLIT_METHODS, scan_folder, summarize, split_by_patient, save_split
 from .phantoms import make_phantoms
 from .infer import ENGINES, load_model, predict_files
@@ -134,6 +134,11 @@ def adapt_cmd(model:str, films:str, out:str, **kwargs) -> int:
     return 1 if m['unreadable_files'] else 0
 
 # %% ../nbs/90_cli.ipynb #06125416
+def _unchecked(xm):
+    "`xm`, with a warning on stderr when its folder has no feature reference, so that no film can be flagged as far out."
+    if xm.reference is None: print(f"pneumo: warning: {xm.path} has no {xm.folder.features.name}: films far from the training films cannot be flagged", file=sys.stderr)
+    return xm
+
 def _threshold_arg(s:str):
     "A threshold name or a probability from the command line."
     try: return float(s)
@@ -150,9 +155,10 @@ def evaluate_cmd(model:str, # model folder from `pneumo train`
                  **kwargs) -> int:
     "Score a folder with a model folder: metrics, curves, calibration, report."
     from pneumo_nb.evaluate import evaluate, log_scoring, print_scoring
-    r = evaluate(load_model(model, **kwargs), data, out, tta=tta, bs=bs)
+    r = evaluate(_unchecked(load_model(model, **kwargs)), data, out, tta=tta, bs=bs)
     print_scoring(r)
     for p, e in r['unreadable']: print(f"unreadable: {e}", file=sys.stderr)
+    for p, why in r['ignored']: print(f"passed over: {p}: {why}", file=sys.stderr)
     for p, e in r['far_out']: print(f"pneumo: warning: {p} is far from every training film ({e}): is it a chest film, the right way round?", file=sys.stderr)
     if log and r['labelled']: log_scoring(r, log, log_command or ' '.join(['pneumo', 'evaluate', *map(str, sys.argv[2:])]))
     elif log: print(f"pneumo: --log {log}: nothing logged, {data} has no labels (no NORMAL/ and PNEUMONIA/ folders)", file=sys.stderr)
@@ -167,7 +173,7 @@ def predict_cmd(model:str, # model folder from `pneumo train`
                 json:bool=False, # print JSON records instead of lines
                 **kwargs) -> int:
     "Probability, call and (with --cam) a Grad-CAM heatmap for image files; films far from the training films are flagged."
-    xm = load_model(model, **kwargs)
+    xm = _unchecked(load_model(model, **kwargs))
     if cam:
         from pneumo_nb.gradcam import save_heatmaps
         recs = save_heatmaps(xm, images, cam, method)
@@ -191,6 +197,7 @@ def export_cmd(model:str, # model folder from `pneumo train`
     if not (onnx or torchscript): raise DataError("Nothing to export: pass --onnx FILE and/or --torchscript FILE.")
     from pneumo_nb import deploy
     xm = load_model(model, engine='onnx')                           # checks the folder's ONNX file before anything is written
+    deploy.check_exports([onnx, torchscript], force)                 # and every name
     for f, write in ((onnx, deploy.export_onnx), (torchscript, deploy.export_torchscript)):
         if f: print(f"Wrote {write(xm, f, force)} and {deploy.spec_file(f)}")
     return 0
@@ -204,6 +211,9 @@ def serve_cmd(model:str, # model folder from `pneumo train`
     from importlib.util import find_spec
     if find_spec('gradio') is None: raise DataError("gradio is not installed: pip install 'pneumo_nb[deploy]'")
     from pneumo_nb.deploy import serve
+    from pneumo_nb.gradcam import CAM_METHODS
+    if not 0 < port < 65536: raise DataError(f"--port {port}: use a port from 1 to 65535.")
+    check_choice(method, CAM_METHODS, 'method')
     xm = load_model(model, threshold)
     print(f"Serving {model} at http://{host}:{port} (Ctrl+C stops). A research tool, not a diagnostic device.")
     serve(xm, host, port, method=method)

@@ -7,7 +7,7 @@ __all__ = ['CLASSES', 'SPLITS', 'IMAGE_EXTS', 'JUNK', 'CREDIT', 'GET_DATA', 'MAX
            'IMAGENET_MEAN', 'IMAGENET_STD', 'SPLIT_METHODS', 'find_data_root', 'patient_id', 'subtype_of', 'Scan',
            'scan_folder', 'file_kind', 'load_xray', 'squish', 'network_input', 'show_samples', 'plot_class_balance',
            'image_stats', 'split_by_patient', 'save_split', 'load_split', 'limit_split', 'split_data', 'file_hash',
-           'find_duplicates', 'summarize', 'images_below', 'find_images']
+           'find_duplicates', 'summarize', 'images_below', 'find_images', 'data_folder_of']
 
 # %% ../nbs/00_data.ipynb #b9f81e03
 import hashlib, os, posixpath, re, warnings, zlib
@@ -452,3 +452,9 @@ def find_images(path:str|Path) -> tuple: # a folder with NORMAL/ and PNEUMONIA/,
     df = pd.DataFrame(rows)
     df['patient'] = [patient_id(p) for p in df.path]
     return df, ignored, note
+
+# %% ../nbs/00_data.ipynb #77ea81d0
+def data_folder_of(path:str|Path) -> Path: # a folder of films, or the folder a film is in
+    "The data folder `path` belongs to: the nearest of it and its two parents holding train/, test/, NORMAL/ or PNEUMONIA/; else `path`."
+    path = Path(path)
+    return next((q for q in [path, *path.parents][:3] if any((q/s).is_dir() for s in ('train', 'test', *CLASSES))), path)

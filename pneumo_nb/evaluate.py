@@ -14,7 +14,7 @@ from importlib.resources import files
 import numpy as np, pandas as pd
 import matplotlib.pyplot as plt
 from .core import DataError, atomic_path, atomic_write, check_out, write_table
-from .data import find_images, subtype_of
+from .data import find_images, subtype_of, data_folder_of
 from .infer import XrayModel, load_model, score_files
 from .metrics import binary_metrics, ranking_metrics, bootstrap_ci, calibration, plot_roc, plot_pr, plot_confusion, plot_calibration
 from .folder import ModelFolder, inside_model
@@ -95,8 +95,7 @@ def write_report(out:Path, # report folder
 def _report_folder(xm:XrayModel, data:Path, out) -> Path:
     "The report folder: default the model's eval-<name>/; never in the data, never a link, never elsewhere in a model folder."
     out = Path(out) if out else xm.folder.report_dir(data.name)
-    root = next((q for q in [data, *data.parents] if any((q/s).is_dir() for s in ('train', 'test', 'NORMAL', 'PNEUMONIA'))), data)
-    check_out(out, {root: 'a data folder (its files would be read as films next time)'})
+    check_out(out, {data_folder_of(data): 'a data folder (its files would be read as films next time)'})
     if (m := inside_model(out)) and not ModelFolder(m).is_report_dir(out):
         raise DataError(f"{out} is inside the model folder {m}: a report goes to a new folder, or the model's own eval-<name>/ (the default).")
     out.mkdir(parents=True, exist_ok=True)

@@ -15,8 +15,9 @@ import matplotlib.pyplot as plt
 from matplotlib import colormaps
 from PIL import Image
 from scipy import ndimage
-from .core import DataError, check_choice, atomic_path
-from .data import load_xray
+from .core import DataError, check_choice, atomic_path, check_out
+from .data import load_xray, data_folder_of
+from .folder import inside_model
 from .infer import XrayModel, score_files, predict_files
 from .metrics import platt
 
@@ -241,10 +242,10 @@ def save_heatmaps(xm:XrayModel, # from `load_model`
                   bs:int=16) -> list:
     "`predict_files`' records, each readable file's with the path of its heatmap overlay."
     check_choice(method, CAM_METHODS, 'method')
-    cam_dir = Path(cam_dir)
-    if cam_dir.is_symlink(): raise DataError(f"{cam_dir} is a symbolic link: name a real folder for the heatmaps.")
-    cam_dir.mkdir(parents=True, exist_ok=True)
+    cam_dir = check_out(cam_dir, {data_folder_of(Path(f).parent): 'a data folder (the heatmaps would be read as films next time)' for f in files})
+    if m := inside_model(cam_dir): raise DataError(f"{cam_dir} is inside the model folder {m}: write the heatmaps to a folder of their own.")
     recs = predict_files(xm, files)
+    if any('error' not in r for r in recs): cam_dir.mkdir(parents=True, exist_ok=True)   # no folder when there is nothing to draw
     good = [r for r in recs if 'error' not in r]
     for i in range(0, len(good), bs):
         for rec, r in zip(good[i:i+bs], explain(xm, [rec['file'] for rec in good[i:i+bs]], method)):

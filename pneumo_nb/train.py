@@ -216,12 +216,15 @@ def validation_report(logit:np.ndarray, # validation logits of the kept model
                       seed:int=0, # for the bootstrap
                       n_boot:int=1000) -> dict: # resamples for the intervals (0: none)
     "Calibration, thresholds, AUC, bootstrap intervals and warnings from the validation logits."
-    cal = fit_platt(logit, y)
+    cal, warn = fit_platt(logit, y), []
+    if cal['a'] <= 0:   # a model that ranks validation below chance: Platt's map would turn its ranking round and hide it
+        warn.append(f"Platt scaling's slope is {cal['a']:.3g}: it would reverse the model's ranking, so the plain sigmoid is kept")
+        cal = dict(a=1.0, b=0.0)
     p = platt(logit, cal)
     th = choose_thresholds(y, p)
     ci = {k: bootstrap_ci(y, p, th[k]['threshold'], patients, n_boot=n_boot, seed=seed) for k in ('youden', 'screening')} if n_boot else {}
-    auc, warn = ranking_metrics(y, p)['auc'], []
-    if auc < 0.6: warn.append(f"validation ROC-AUC {auc:.3f} is near chance: the model has not learned the task")
+    auc = ranking_metrics(y, p)['auc']
+    if auc < 0.6: warn.append(f"validation ROC-AUC {auc:.3f} is {'below' if auc < 0.5 else 'near'} chance: the model has not learned the task")
     for k in ('youden', 'screening'):
         if not 1e-6 < th[k]['threshold'] < 1 - 1e-6:
             warn.append(f"the {k} threshold is {th[k]['threshold']:.3g}: degenerate (the model separates nothing at that point)")

@@ -2,7 +2,7 @@
 
 Each table sits in README.md between `<!-- table:NAME -->` and `<!-- /table:NAME -->`; this script fills it from its source:
 benchmarks/results/ (course.json and new-site.csv, kept by the lessons; recipes-*.csv and levers-*.csv, written by
-benchmarks/recipes.py; speed-*.json, by benchmarks/speed.py; test-times.csv, by tools/time_tests.py) and benchmarks/test_log.csv.
+benchmarks/recipes.py; speed-*.json, by benchmarks/speed.py; few-labels.csv, by benchmarks/few_labels.py; test-times.csv, by tools/time_tests.py) and benchmarks/test_log.csv.
 
 usage: python tools/readme_tables.py [--check]     (--check: exit 1 if the README is not what the files say, as CI does)
 """
@@ -100,15 +100,23 @@ def speed():
                  dict(cpu=kind, path='the machine: fp32 / bf16 / int8 matrix products', speed=' / '.join(f"{s['limits_gflops'][k]} G{'OP' if k == 'int8' else 'FLOP'}/s" for k in ('fp32', 'bf16', 'int8')), ratio='')]
     return md(pd.DataFrame(rows))
 
+def few_labels():
+    d = pd.read_csv(RES/'few-labels.csv')
+    pct = lambda v: f'{v:.0%}'
+    return md(pd.DataFrame({'arm': d.arm, 'labelled films of the site': d.labelled_films, 'threshold': d.rule, 'draws': [f'{n}' + (f' ({o} of one class, left out)' if o else '') for n, o in zip(d.draws, d.draws_one_class)],
+                            'sensitivity on the other films: mean (5th percentile)': [f'{m:.3f} ({q:.3f})' for m, q in zip(d.sens_mean, d.sens_p05)],
+                            'specificity: mean (5th percentile)': [f'{m:.3f} ({q:.3f})' for m, q in zip(d.spec_mean, d.spec_p05)],
+                            'draws with sensitivity ≥ 0.95': d.share_sens_goal.map(pct), 'draws meeting the goal': d.share_goal.map(pct)}))
+
 def tests():
     d = pd.read_csv(RES/'test-times.csv')
     return md(d.assign(minutes=(d.seconds/60).round(1)).drop(columns='seconds'))
 
-TABLES = dict(course=course, new_site=new_site, hour=hour, points=points, levers=levers, runs=all_runs, speed=speed, tests=tests)
+TABLES = dict(course=course, new_site=new_site, hour=hour, points=points, levers=levers, runs=all_runs, speed=speed, tests=tests, few_labels=few_labels)
 
 MADE_BY = dict(course='refresh_lessons.py (04_evaluate)', new_site='refresh_lessons.py (04a_new_site)', hour='benchmarks/recipes.py', points='benchmarks/recipes.py and refresh_lessons.py (04a_new_site)',
                levers='benchmarks/recipes.py table --groups --save', runs='benchmarks/recipes.py', speed='benchmarks/speed.py --save',
-               tests='tools/time_tests.py')
+               tests='tools/time_tests.py', few_labels='benchmarks/few_labels.py')
 
 def fill(text:str) -> tuple:
     "The README with every table between its markers made anew from its file, and the tables whose file is missing."
