@@ -19,6 +19,7 @@ from .core import DataError, check_out, check_choice
 from .data import SPLIT_METHODS, scan_folder, summarize, split_by_patient, save_split
 from .phantoms import make_phantoms
 from .infer import ENGINES, load_model, predict_files
+from .folder import inside_model
 
 # %% ../nbs/90_cli.ipynb #a77cf7bb
 def _type(anno):
@@ -60,7 +61,8 @@ def _print_summary(s:dict):
 
 def data_summary(path:str|None=None, # data root with train/ val/ test/ (or its parent); default $PNEUMO_DATA
                  json:bool=False, # print JSON instead of tables
-                 check:bool=False) -> int: # also decode every film and list those that cannot be read (exit status 1)
+                 check:bool=False, # also decode every film and list those that cannot be read (exit status 1)
+                ) -> int:
     "Counts per split and class, patients, duplicates, sizes, files passed over."
     scan = scan_folder(path)
     s = summarize(scan)
@@ -83,7 +85,11 @@ def data_split(path:str|None=None, # data root (or its parent); default $PNEUMO_
     if (out.exists() or out.is_symlink()) and not force: raise DataError(f"{out} exists: choose another file, or pass --force to replace it.")
     train = scan.items[scan.items.split == 'train']
     if train.empty: raise DataError(f"{scan.root} has no train/ split to carve a validation set from.")
+    if m := inside_model(out.parent): raise DataError(f"{out} is inside the model folder {m}, whose split.csv records how it was trained: write the split elsewhere.")
     sp = split_by_patient(train, **kwargs)
+    if sp.groupby('is_valid').label.nunique().reindex([False, True], fill_value=0).min() < 2:
+        raise DataError(f"A split of {scan.root} with these settings leaves {(~sp.is_valid).sum()} training and {sp.is_valid.sum()} validation films, "
+                        "and each side needs both classes: add films, or change --valid-pct. Nothing written.")
     save_split(sp, out, scan.root)
     print(f"Wrote {out}: {(~sp.is_valid).sum()} train / {sp.is_valid.sum()} valid images, {sp[sp.is_valid].patient.nunique()} valid patients")
     print(sp.groupby(['is_valid', 'label']).size().unstack().rename(index={False: 'train', True: 'valid'}).to_string())
@@ -100,7 +106,8 @@ def data_phantoms(out:str, # the folder to write (new or empty)
 # %% ../nbs/90_cli.ipynb #785f2566
 def data_shift(model:str, # model folder from `pneumo train`
                films:str, # a folder of films from a new site (searched recursively; labels are not read)
-               json:bool=False) -> int: # print JSON instead of tables
+               json:bool=False, # print JSON instead of tables
+              ) -> int:
     "How far a folder of films is from the model's training films; lists the films far out (exit status 1 if any, or any unreadable)."
     from pneumo_nb.site import shift_report, print_shift
     r = shift_report(load_model(model), films)
@@ -192,7 +199,8 @@ def predict_cmd(model:str, # model folder from `pneumo train`
 def export_cmd(model:str, # model folder from `pneumo train`
                onnx:str|None=None, # the ONNX file to write (its preprocessing is written inside it and beside it as .json)
                torchscript:str|None=None, # the TorchScript file to write (likewise)
-               force:bool=False) -> int: # replace files that exist
+               force:bool=False, # replace files that exist
+              ) -> int:
     "ONNX and/or TorchScript files that give the same probability without fastai."
     if not (onnx or torchscript): raise DataError("Nothing to export: pass --onnx FILE and/or --torchscript FILE.")
     from pneumo_nb import deploy
@@ -206,7 +214,8 @@ def serve_cmd(model:str, # model folder from `pneumo train`
               host:str='127.0.0.1', # address to listen on: this machine only, by default
               port:int=7860, # port
               method:str='gradcam', # heatmap method: gradcam or gradcam++
-              threshold:str='youden') -> int: # 'youden', 'screening' (both chosen on validation) or a probability
+              threshold:str='youden', # 'youden', 'screening' (both chosen on validation) or a probability
+             ) -> int:
     "A local web app: upload a chest X-ray, see probability, call and heatmap."
     from importlib.util import find_spec
     if find_spec('gradio') is None: raise DataError("gradio is not installed: pip install 'pneumo_nb[deploy]'")
@@ -237,7 +246,8 @@ def _demo_figure(films:list, recs:list, out:Path):
 # %% ../nbs/90_cli.ipynb #23fcb2b1
 def demo(out:str|None=None, # folder for everything the demo writes (default: a new temporary folder)
          n:int=600, # number of phantoms
-         epochs:int=8) -> int: # training epochs
+         epochs:int=8, # training epochs
+        ) -> int:
     "Run the pipeline on phantoms, end to end, in a few minutes."
     from pneumo_nb.train import train
     from pneumo_nb.evaluate import evaluate, print_scoring
@@ -303,7 +313,7 @@ def parser(command:tuple=()) -> argparse.ArgumentParser: # the words of the comm
 
 # %% ../nbs/90_cli.ipynb #be6b7daf
 def main(argv:list|None=None) -> int: # arguments; default: the command line
-    "Entry point of the `pneumo` console script: run a subcommand; every error prints one line and returns 2 (Ctrl+C: 130)."
+    "Entry point of the `pneumo` console script: run a subcommand; every error prints one line and returns 2 (Ctrl+C: 130; a reader that closed the pipe: 141, silently)."
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = vars(parser(tuple(a for a in argv if not a.startswith('-'))[:2]).parse_args(argv))
     debug, f = args.pop('debug') or os.environ.get('PNEUMO_DEBUG'), args.pop('func')
@@ -311,6 +321,8 @@ def main(argv:list|None=None) -> int: # arguments; default: the command line
     if sys.argv[1:] == argv: signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # a kill cleans up like Ctrl+C
     try: return f(**args) or 0
     except KeyboardInterrupt: print("pneumo: interrupted", file=sys.stderr); return 130
+    except BrokenPipeError:                                       # the reader left (`| head`): stop quietly, as shell tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()); return 141
     except Exception as e:
         if debug: traceback.print_exc()
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__

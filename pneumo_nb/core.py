@@ -54,7 +54,8 @@ def atomic_path(path:str|Path): # the file to write
     finally: tmp.unlink(missing_ok=True)
 
 def atomic_write(path:str|Path, # the file to write
-                 data:str|bytes) -> Path: # its whole content
+                 data:str|bytes, # its whole content
+                ) -> Path:
     "Write `data` to `path` whole or not at all (a temporary file, fsync, rename)."
     with atomic_path(path) as tmp: tmp.write_bytes(data.encode() if isinstance(data, str) else data)
     return Path(path)
@@ -68,7 +69,8 @@ def safe_cell(v):
     return "'" + v if v[:1] in ('=', '+', '-', '@', '\t') else v
 
 def write_table(df, # a pandas DataFrame
-                path:str|Path) -> Path: # the CSV file to write
+                path:str|Path, # the CSV file to write
+               ) -> Path:
     "Write `df` as CSV, whole or not at all, every text cell made safe with `safe_cell`."
     with atomic_path(path) as tmp: df.map(safe_cell).to_csv(tmp, index=False)
     return Path(path)

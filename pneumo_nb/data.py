@@ -10,7 +10,7 @@ __all__ = ['CLASSES', 'SPLITS', 'IMAGE_EXTS', 'JUNK', 'CREDIT', 'GET_DATA', 'MAX
            'find_duplicates', 'summarize', 'images_below', 'find_images', 'data_folder_of']
 
 # %% ../nbs/00_data.ipynb #b9f81e03
-import hashlib, os, posixpath, re, warnings, zlib
+import hashlib, os, posixpath, re, sys, warnings, zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -134,7 +134,7 @@ MAX_PIXELS = 50_000_000 # pixels per film: a chest X-ray has at most ~20 megapix
 MAX_BYTES = 100_000_000 # bytes per file, and per inflated DICOM data set
 MIN_SIDE = 16 # pixels: a smaller image is no film
 MAX_ASPECT = 4 # the longer side at most this many times the shorter
-_FIX = "re-download or re-export it, delete it, or skip unreadable files (skip_bad=True, --skip-bad)."
+_FIX = "re-download or re-export it, or delete it (training can pass over such files: skip_bad=True, --skip-bad)."
 
 def file_kind(path:Path) -> str:
     "'JPEG', 'PNG' or 'DICOM' from a file's first bytes (a DICOM without its preamble by its .dcm name), else 'unknown'."
@@ -351,9 +351,15 @@ def load_split(fn:str|Path, # CSV file written by `save_split`
               ) -> pd.DataFrame:
     "Load a saved split with absolute paths; refuse missing films and, unless allowed, films of test/."
     if not Path(fn).is_file(): raise DataError(f"Split file {fn} does not exist: make one with `pneumo data split`.")
-    df = pd.read_csv(fn, dtype={'patient': str})
+    try: df = pd.read_csv(fn, dtype={'patient': str})
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise DataError(f"{fn} is not a CSV file pandas can read ({type(e).__name__}); make a split file with `pneumo data split`.") from None
     if missing := set(df.columns) ^ {'path', 'label', 'patient', 'is_valid'}:
         raise DataError(f"{fn} is not a split file (columns differ: {sorted(missing)}); make one with `pneumo data split`.")
+    if df.empty: raise DataError(f"{fn} lists no films; make a split file with `pneumo data split`.")
+    if bad := sorted(set(df.label.astype(str)) - set(CLASSES)): raise DataError(f"{fn} has labels {bad}: each film is {' or '.join(CLASSES)}.")
+    if df.is_valid.dtype != bool:
+        raise DataError(f"{fn}: is_valid must be True or False on every row, not {next(v for v in df.is_valid if str(v) not in ('True', 'False'))!r}; fix or remake it.")
     df['path'] = [_inside(p, fn) for p in df.path]
     if not allow_test and (n := df.path.map(lambda p: p.split('/')[0].lower() == 'test').sum()):
         raise DataError(f"{fn} puts {n} films of test/ in training or validation; the official test set must stay unseen. "
@@ -388,6 +394,8 @@ def split_data(data:str|Path, # data root (or its parent), with train/
     else:
         tr = scan.items[scan.items.split == 'train']
         if tr.empty: raise DataError(f"{scan.root} has no train/ split.")
+        for p, why in scan.ignored:                                # what train/ held besides films: said, not silently dropped
+            if Path(p).relative_to(scan.root).parts[0].lower() == 'train': print(f"passed over: {p}: {why}", file=sys.stderr)
         df = split_by_patient(tr, valid_pct, seed, how)
     return scan.root, (limit_split(df, limit, seed) if limit else df)
 
@@ -424,7 +432,8 @@ def summarize(scan:Scan) -> dict:
 
 # %% ../nbs/00_data.ipynb #58268422
 def images_below(folder:Path, # searched recursively
-                 ignored:list) -> list: # each file passed over is added here as (path, why)
+                 ignored:list, # each file passed over is added here as (path, why)
+                ) -> list:
     "Every image file in and below `folder`, in name order; what is not one goes to `ignored`, with the reason."
     found = []
     for f in sorted(map(_utf8, folder.rglob('*'))):
@@ -454,7 +463,7 @@ def find_images(path:str|Path) -> tuple: # a folder with NORMAL/ and PNEUMONIA/,
     return df, ignored, note
 
 # %% ../nbs/00_data.ipynb #77ea81d0
-def data_folder_of(path:str|Path) -> Path: # a folder of films, or the folder a film is in
-    "The data folder `path` belongs to: the nearest of it and its two parents holding train/, test/, NORMAL/ or PNEUMONIA/; else `path`."
+def data_folder_of(path:str|Path) -> Path|None: # a folder of films, or the folder a film is in
+    "The data folder `path` belongs to: the nearest of it and its two parents holding train/, test/, NORMAL/ or PNEUMONIA/ (None if none does)."
     path = Path(path)
-    return next((q for q in [path, *path.parents][:3] if any((q/s).is_dir() for s in ('train', 'test', *CLASSES))), path)
+    return next((q for q in [path, *path.parents][:3] if any((q/s).is_dir() for s in ('train', 'test', *CLASSES))), None)

@@ -7,7 +7,7 @@ __all__ = ['HEADERS', 'preprocessing_spec', 'spec_file', 'export_onnx', 'check_e
            'heatmap_file', 'make_app', 'SecurityHeaders', 'web_app', 'serve']
 
 # %% ../nbs/06_deploy.ipynb #10af31d7
-import json, os, shutil, tempfile, warnings
+import json, os, shutil, sys, tempfile, warnings
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
@@ -50,7 +50,8 @@ def _target(path:str|Path, force:bool) -> Path:
 
 def export_onnx(xm:XrayModel, # from `load_model`
                 path:str|Path, # the .onnx file to write
-                force:bool=False) -> Path: # replace files that exist
+                force:bool=False, # replace files that exist
+               ) -> Path:
     "Write the folder's ONNX network with the preprocessing in its metadata, and the spec as .json beside it."
     import onnx
     path, spec = _target(path, force), json.dumps(preprocessing_spec(xm))
@@ -73,7 +74,8 @@ def check_exports(files:list, # the files to write (ONNX, TorchScript); None for
 # %% ../nbs/06_deploy.ipynb #65950db9
 def export_torchscript(xm:XrayModel, # from `load_model`
                        path:str|Path, # the .pt file to write
-                       force:bool=False) -> Path: # replace files that exist
+                       force:bool=False, # replace files that exist
+                      ) -> Path:
     "Write the network as TorchScript (traced, logit only) with the spec as an extra file and a .json beside it."
     import torch
     path, spec = _target(path, force), json.dumps(preprocessing_spec(xm))
@@ -131,9 +133,12 @@ def make_app(xm:XrayModel, # a loaded model (`load_model`)
     from pneumo_nb.gradcam import explain
     heat_dir = Path(tempfile.mkdtemp(prefix='pneumo-heatmaps-', dir=os.environ.get('GRADIO_TEMP_DIR')))   # this user's only
     def analyse(path):
-        if not path: raise gr.Error("Upload a chest X-ray first (PNG, JPEG or DICOM).")
+        if not path: raise gr.Error("Upload a chest X-ray first (PNG, JPEG or DICOM).", print_exception=False)
         try: r = explain(xm, [load_xray(path)], method)[0]
-        except DataError as e: raise gr.Error(str(e).replace(str(Path(path).parent) + '/', ''))
+        except DataError as e:                                   # an expected refusal: one line in the server's log, no traceback
+            msg = str(e).replace(str(Path(path).parent) + '/', '')
+            print(f"pneumo serve: refused an upload: {msg}", file=sys.stderr)
+            raise gr.Error(msg, print_exception=False) from None
         return (f"{r['probability']:.3f}", f"{r['label']} (threshold {xm.threshold:.3g}, {xm.threshold_name})." + (' Warning: this film is far from every '
                 'training film (is it a chest film, the right way round?).' if r['far_out'] else ''), heatmap_file(r['overlay'], heat_dir))
     with gr.Blocks(title='pneumo_nb', delete_cache=(3600, 3600)) as app:

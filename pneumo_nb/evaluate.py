@@ -21,7 +21,8 @@ from .folder import ModelFolder, inside_model
 
 # %% ../nbs/04_evaluate.ipynb #d69a84cd
 def subtype_table(preds:pd.DataFrame, # path, label, probability
-                  threshold:float) -> pd.DataFrame: # operating threshold
+                  threshold:float, # operating threshold
+                 ) -> pd.DataFrame:
     "Per subtype: films, mean probability and the share called pneumonia (sensitivity, or 1 - specificity for normal)."
     d = preds.assign(subtype=[subtype_of(f, l) for f, l in zip(preds.path, preds.label)], called=preds.probability >= threshold)
     return d.groupby('subtype').agg(films=('called', 'size'), mean_probability=('probability', 'mean'),
@@ -95,10 +96,9 @@ def write_report(out:Path, # report folder
 def _report_folder(xm:XrayModel, data:Path, out) -> Path:
     "The report folder: default the model's eval-<name>/; never in the data, never a link, never elsewhere in a model folder."
     out = Path(out) if out else xm.folder.report_dir(data.name)
-    check_out(out, {data_folder_of(data): 'a data folder (its files would be read as films next time)'})
+    check_out(out, {data_folder_of(data) or data: 'a data folder (its files would be read as films next time)'})   # read recursively
     if (m := inside_model(out)) and not ModelFolder(m).is_report_dir(out):
         raise DataError(f"{out} is inside the model folder {m}: a report goes to a new folder, or the model's own eval-<name>/ (the default).")
-    out.mkdir(parents=True, exist_ok=True)
     return out
 
 # %% ../nbs/04_evaluate.ipynb #91ce44df
@@ -109,13 +109,15 @@ def evaluate(model:XrayModel|str|Path, # a loaded model (`load_model`), or a mod
              bs:int=32, # batch size
              n_boot:int=2000, # bootstrap resamples for the intervals
              seed:int=0, # for the bootstrap
-             progress:bool=True) -> dict: # show a progress bar
+             progress:bool=True, # show a progress bar
+            ) -> dict:
     "Score `data` with a model; write predictions, metrics, figures and a report to `out`; return the metrics."
     xm = model if isinstance(model, XrayModel) else load_model(model)
     found, ignored, note = find_images(data)
     out, t0 = _report_folder(xm, Path(data), out), time.time()
     scores, errors = score_files(xm, found.path, bs, tta, progress)
     if scores.empty: raise DataError(f"None of the {len(found)} files in {data} could be read; the first: {errors[0][1]}")
+    out.mkdir(parents=True, exist_ok=True)                       # only now: a run that fails leaves no folder behind
     preds = found.merge(scores, on='path').assign(prediction=lambda d: np.where(d.probability >= xm.threshold, 'PNEUMONIA', 'NORMAL'))
     write_table(preds[['path', 'label', 'probability', 'prediction', 'distance', 'grey_distance', 'far_out']], out/'predictions.csv')
     if sizes := {(w, h) for w, h in zip(preds.width, preds.height)} - {(xm.size, xm.size)}:

@@ -37,7 +37,8 @@ def _check_point(op:dict, where:str, bad):
 
 # %% ../nbs/02b_folder.ipynb #338fb1ae
 def check_info(info, # what metrics.json holds
-               fn:str|Path) -> dict: # the file, for the messages
+               fn:str|Path, # the file, for the messages
+              ) -> dict:
     "`info` if every value that decides a call has the right type and range, else a `DataError` naming the key."
     def bad(key, v, want):
         raise DataError(f"{fn}: {key} is {v!r}, but must be {want}. The folder is damaged or was edited: train again, or restore the file.")
@@ -242,7 +243,8 @@ def films_per_second(run, # a function that scores a batch
 def write_int8(self:ModelFolder, x:np.ndarray, # network inputs (n×3×size×size float32): validation films
                 y:np.ndarray, # their labels (1 = pneumonia), for the AUC check
                 n_calib:int=128, # films for the activation scales
-                bs:int=32) -> dict: # batch size
+                bs:int=32, # batch size
+               ) -> dict:
     "Quantise model.onnx to int8; keep it only if it passes the parity check; record both engines in metrics.json."
     from onnxruntime.quantization import quantize_static, quant_pre_process, QuantFormat, QuantType
     from sklearn.metrics import roc_auc_score

@@ -44,7 +44,8 @@ def cam_maps(head:torch.nn.Module, # the network's head (feature map -> logit), 
 
 # %% ../nbs/05_gradcam.ipynb #c0cf0f28
 def _sample_at(centres:np.ndarray, # where the cells are centred on one axis, fractions 0–1, increasing
-               n:int) -> torch.Tensor: # output pixels on that axis
+               n:int, # output pixels on that axis
+              ) -> torch.Tensor:
     "Each output pixel's position on the grid of cells, in `grid_sample`'s -1…1 (corners aligned)."
     u = np.interp((np.arange(n) + 0.5)/n, centres, np.arange(len(centres)))   # constant beyond the outer cells
     return torch.tensor(2*u/max(len(centres) - 1, 1) - 1, dtype=torch.float32)
@@ -102,7 +103,8 @@ def overlay(img:Image.Image, # the original film, any size
 def explain(xm:XrayModel, # from `load_model`
             images:list, # files or PIL images
             method:str='gradcam', # or 'gradcam++'
-            alpha:float=0.45) -> list: # heatmap opacity in the overlays
+            alpha:float=0.45, # heatmap opacity in the overlays
+           ) -> list:
     "For each image: its probability, the call at the model's threshold, its distances from the training films and whether it is far out, the heatmap (h×w), its cells' centres and the overlay."
     check_choice(method, CAM_METHODS, 'method')
     imgs = [im if isinstance(im, Image.Image) else load_xray(im) for im in images]
@@ -118,7 +120,8 @@ def explain(xm:XrayModel, # from `load_model`
 # %% ../nbs/05_gradcam.ipynb #299752d4
 def cases(preds:pd.DataFrame, # path, label, probability (predictions.csv)
           threshold:float, # the operating threshold
-          kind:str) -> pd.DataFrame: # 'tp', 'fp', 'fn' or 'tn'
+          kind:str, # 'tp', 'fp', 'fn' or 'tn'
+         ) -> pd.DataFrame:
     "The rows of one kind of call, most confident first."
     y, called = preds.label == 'PNEUMONIA', preds.probability >= threshold
     sel = {'tp': y & called, 'fp': ~y & called, 'fn': y & ~called, 'tn': ~y & ~called}[kind]
@@ -151,7 +154,8 @@ def _otsu(a:np.ndarray) -> int:
 
 def body_mask(img:Image.Image, # a grey film, any size
               size:int=256, # the mask's side (the film is squished to it)
-              min_share:float=0.01) -> np.ndarray: # smaller bright regions (markers, letters) are not body
+              min_share:float=0.01, # smaller bright regions (markers, letters) are not body
+             ) -> np.ndarray:
     "The patient's body on a film, as a size×size bool array: each row, from the body's left edge to its right edge."
     a = ndimage.gaussian_filter(np.asarray(img.convert('L').resize((size, size), Image.BILINEAR), np.float32), size/64)
     t = _otsu(a)                                         # bone and soft tissue against lungs and air
@@ -165,7 +169,8 @@ def body_mask(img:Image.Image, # a grey film, any size
 def heat_outside(cam:torch.Tensor, # one map from `cam_maps` (h×w)
                  mask:np.ndarray, # `body_mask` of the film
                  centres:tuple|None=None, # where the cells are centred, from `cell_centres`
-                 border:float=0.) -> float: # the share of each side the model cut off (`XrayModel.border`): the map covers the rest
+                 border:float=0., # the share of each side the model cut off (`XrayModel.border`): the map covers the rest
+                ) -> float:
     "Share of the heatmap's mass outside the body mask."
     h, w = mask.shape
     inner = mask[round(h*border):h - round(h*border), round(w*border):w - round(w*border)]
@@ -175,7 +180,8 @@ def heat_outside(cam:torch.Tensor, # one map from `cam_maps` (h×w)
 # %% ../nbs/05_gradcam.ipynb #09387751
 def pointing_hit(cam:np.ndarray, # heatmap at the mask's resolution (H×W)
                  mask:np.ndarray, # lesion mask (H×W bool)
-                 tol:float=0) -> bool: # tolerance in pixels (the pointing game's is 15 px at 224 px)
+                 tol:float=0, # tolerance in pixels (the pointing game's is 15 px at 224 px)
+                ) -> bool:
     "True when the heatmap's maximum falls inside the mask, or within `tol` pixels of it."
     peak = np.array(np.unravel_index(np.argmax(np.asarray(cam)), np.shape(cam)))
     pts = np.argwhere(np.asarray(mask))
@@ -189,7 +195,8 @@ def energy_inside(cam:np.ndarray, mask:np.ndarray) -> float:
 # %% ../nbs/05_gradcam.ipynb #f5d2afda
 def occlusion_map(model:torch.nn.Module, # the network
                   x:torch.Tensor, # one normalised image, 3×H×W
-                  patch:int=16) -> torch.Tensor: # side of the covered square, in pixels
+                  patch:int=16, # side of the covered square, in pixels
+                 ) -> torch.Tensor:
     "Drop of the pneumonia probability when each patch is covered with the mean colour ((H/patch)×(W/patch))."
     H, W = x.shape[-2:]
     batch = [x]
@@ -242,8 +249,10 @@ def save_heatmaps(xm:XrayModel, # from `load_model`
                   bs:int=16) -> list:
     "`predict_files`' records, each readable file's with the path of its heatmap overlay."
     check_choice(method, CAM_METHODS, 'method')
-    cam_dir = check_out(cam_dir, {data_folder_of(Path(f).parent): 'a data folder (the heatmaps would be read as films next time)' for f in files})
+    folders = {Path(f).parent for f in files}
+    cam_dir = check_out(cam_dir, {r: 'a data folder (the heatmaps would be read as films next time)' for r in map(data_folder_of, folders) if r})
     if m := inside_model(cam_dir): raise DataError(f"{cam_dir} is inside the model folder {m}: write the heatmaps to a folder of their own.")
+    if cam_dir.resolve() in {f.resolve() for f in folders}: raise DataError(f"{cam_dir} holds the films themselves: write the heatmaps to a folder of their own.")
     recs = predict_files(xm, files)
     if any('error' not in r for r in recs): cam_dir.mkdir(parents=True, exist_ok=True)   # no folder when there is nothing to draw
     good = [r for r in recs if 'error' not in r]

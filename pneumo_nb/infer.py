@@ -91,7 +91,8 @@ FAR_OUT = 2. # a film beyond this many times the 99th percentile of the validati
 
 @patch
 def distances(self:XrayModel, x:np.ndarray, # a preprocessed batch
-              feats:np.ndarray) -> tuple: # its feature maps, from the engine
+              feats:np.ndarray, # its feature maps, from the engine
+             ) -> tuple:
     "Each film's distance from the training films in the network's features and in its grey levels (NaN where the folder has no such reference)."
     nan = np.full(len(x), np.nan)
     if not self.reference: return nan, nan
@@ -164,7 +165,8 @@ def score_files(xm:XrayModel, # from `load_model`
                 paths:list, # image files
                 bs:int=32, # batch size
                 tta:bool=False, # average with the mirror images
-                progress:bool=True) -> tuple: # show a progress bar
+                progress:bool=True, # show a progress bar
+               ) -> tuple:
     "A table (path, probability, distance, grey_distance, far_out, width, height) of the readable files, and the others with the reason."
     paths, rows, errors = [Path(p) for p in paths], [], []
     batches = [paths[i:i+bs] for i in range(0, len(paths), bs)]
@@ -185,17 +187,19 @@ def score_files(xm:XrayModel, # from `load_model`
 
 # %% ../nbs/03a_infer.ipynb #b663b987
 def predict_files(xm:XrayModel, # from `load_model`
-                  files:list) -> list: # image files
+                  files:list, # image files
+                 ) -> list:
     "One record per file, in order: probability, call and distances, a far-out flag when it applies, or the error."
     scores, errors = score_files(xm, files, bs=16, progress=False)
     recs = {str(r.path): dict(file=str(r.path), probability=r.probability, label=xm.call(r.probability), distance=r.distance, grey_distance=r.grey_distance,
                               **({'far_out': True} if r.far_out else {})) for r in scores.itertuples()}
     recs.update({str(p): dict(file=str(p), error=e) for p, e in errors})
-    return [recs[str(f)] for f in files]
+    return [dict(recs[str(f)]) for f in files]            # a file named twice gets two records, each its own
 
 # %% ../nbs/03a_infer.ipynb #5604235a
 def forward_gflop(net, # a PyTorch network
-                  size:int) -> float: # input size in pixels
+                  size:int, # input size in pixels
+                 ) -> float:
     "GFLOP of one forward pass of `net` on a size×size film: 2 × the multiply-adds of its convolutions and linear layers."
     import torch                                                  # only when asked: scoring needs no PyTorch
     total, hooks = [0], []

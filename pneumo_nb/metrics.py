@@ -161,7 +161,8 @@ def plot_calibration(y:np.ndarray, p:np.ndarray, n_bins:int=10):
 # %% ../nbs/02a_metrics.ipynb #9682cfd6
 def fit_reference(feats:np.ndarray, # n×c pooled features of training films
                   valid:np.ndarray, # m×c pooled features of held-out films of the same site
-                  k:int=32) -> dict: # main directions kept
+                  k:int=32, # main directions kept
+                 ) -> dict:
     "The training films' region in feature space, and the held-out films' distances from it, in their order (a dict of arrays)."
     feats = np.asarray(feats, np.float64)
     mean = feats.mean(0)
@@ -174,7 +175,8 @@ def fit_reference(feats:np.ndarray, # n×c pooled features of training films
     return ref
 
 def feature_distance(ref:dict, # from `fit_reference`
-                     feats:np.ndarray) -> np.ndarray: # n×c pooled features
+                     feats:np.ndarray, # n×c pooled features
+                    ) -> np.ndarray:
     "Each film's distance from the training films, in units where a typical held-out film is about 1."
     x = np.asarray(feats, np.float64) - ref['mean']
     z = x @ ref['basis'].T
@@ -195,7 +197,8 @@ def _statistics(g:np.ndarray, side:int=8) -> np.ndarray:
 def _grey(x:np.ndarray) -> np.ndarray: return np.asarray(x, np.float64)[:, 0]*IMAGENET_STD[0] + IMAGENET_MEAN[0]   # network input → grey, 0–1
 
 def film_statistics(x:np.ndarray, # network inputs, n×3×size×size (`network_input`)
-                    side:int=8) -> np.ndarray: # the layout is read on a side×side grid
+                    side:int=8, # the layout is read on a side×side grid
+                   ) -> np.ndarray:
     "Per film: the layout of its grey levels (side×side block means), their quantiles (both standardised), and the shares of pure white and black."
     return _statistics(_grey(x), side)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
 from fastprogress.fastprogress import progress_bar
-from .core import DataError
+from .core import DataError, check_out
 
 # %% ../nbs/00a_phantoms.ipynb #5b926bd4
 def soft_ellipse(x:np.ndarray, y:np.ndarray, # coordinate grids, from -1 to 1
@@ -79,7 +79,8 @@ def add_opacities(lungs:np.ndarray, # lung mask from `phantom_anatomy`
 
 # %% ../nbs/00a_phantoms.ipynb #8b8607aa
 def render_film(att:np.ndarray, rng:np.random.Generator,
-                site:float=0.) -> np.ndarray: # how far the hospital's detector is from the usual one (0: not at all)
+                site:float=0., # how far the hospital's detector is from the usual one (0: not at all)
+               ) -> np.ndarray:
     "An 8-bit film from an attenuation map, with random exposure, contrast, scatter and noise."
     size = att.shape[0]
     img = rng.uniform(0.75, 1.3)*att + rng.uniform(-0.12, 0.12) + 0.08*smooth_noise(size, rng, 4)
@@ -111,9 +112,9 @@ def make_phantoms(out:str|Path, # folder to write the data set into; must be emp
                   test_site:float=0., # test/ comes from another hospital this far away (see `render_film`)
                  ) -> pd.DataFrame:
     "Write a phantom data set in the Kaggle layout (plus lesion masks); return its index as a DataFrame."
-    out, rng, rows, pid = Path(out), np.random.default_rng(seed), [], 0
-    if out.exists() and any(out.iterdir()):
-        raise DataError(f"{out} is not empty: phantoms go into a new or empty folder, so that no set is half overwritten.")
+    out, rng, rows, pid = check_out(out, new=True), np.random.default_rng(seed), [], 0    # a new or empty folder: no set half overwritten
+    if n < 1 or not 16 <= size <= 2048: raise DataError(f"n={n}, size={size}: use at least one film, and a size from 16 to 2048 pixels.")
+    if not 0 <= test_site <= 1: raise DataError(f"test_site={test_site}: use a distance from 0 (the same hospital) to 1.")
     while len(rows) < n:
         pid += 1
         sick, split = rng.random() < pneumonia_pct, 'test' if rng.random() < test_pct else 'train'

@@ -18,7 +18,8 @@ from .infer import XrayModel, load_model, score_files, FAR_OUT
 
 # %% ../nbs/04a_new_site.ipynb #9f0a8155
 def site_files(folder:str|Path, # a folder of films, searched recursively
-               ignored:list|None=None) -> list: # each file passed over is added here as (path, why)
+               ignored:list|None=None, # each file passed over is added here as (path, why)
+              ) -> list:
     "Every JPEG, PNG or DICOM file in and below `folder`, ordered by content (names, folders and listing order do not matter)."
     folder, ignored = Path(folder), [] if ignored is None else ignored
     if not folder.is_dir(): raise DataError(f"{folder} is not a folder: pass a folder of films from the new site.")
@@ -46,7 +47,8 @@ def _print_left_out(unreadable:list, passed_over:list):
 # %% ../nbs/04a_new_site.ipynb #e4270c4c
 def shift_report(xm:XrayModel, # a loaded model (`load_model`)
                  films:str|Path, # a folder of the new site's films
-                 bs:int=32) -> dict: # batch size
+                 bs:int=32, # batch size
+                ) -> dict:
     "How far a folder of films is from the model's training films: per film, for the folder, and the films far out."
     scores, errors, ignored = _site_scores(xm, films, bs)
     v, d = xm.reference['valid'], scores.distance.values
@@ -100,7 +102,8 @@ def adapt_net(xm:XrayModel, # a loaded model
 
 # %% ../nbs/04a_new_site.ipynb #813da22f
 def site_point(info:dict, # metrics.json of the model
-               adapted:bool=True) -> tuple: # the operating point chosen for adapted models, or the one as trained
+               adapted:bool=True, # the operating point chosen for adapted models, or the one as trained
+              ) -> tuple:
     "(calibration, Youden threshold) of a model folder's operating point for adapted models, or as trained."
     op = info['adapted'] if adapted else info
     return op['calibration'], op['thresholds']['youden']['threshold']
@@ -122,7 +125,8 @@ def adapt(model:str|Path, # a model folder from `pneumo train`
           layers:int|None=None, # re-estimate only the first `layers` batch-norm layers; default all
           min_films:int=MIN_FILMS, # refuse fewer films than this
           seed:int=0, # fixes the random order the films go through in
-          int8:bool=True) -> dict: # also build the int8 engine, kept if it passes its parity check on the site's films
+          int8:bool=True, # also build the int8 engine, kept if it passes its parity check on the site's films
+         ) -> dict:
     "A model folder adapted to a new site without labels: its batch-norm statistics re-estimated on the site's films."
     from pneumo_nb.train import logits_and_features
     if layers is not None and layers < 1: raise DataError(f"layers={layers}: re-estimate at least the first batch-norm layer, or leave it out for all.")

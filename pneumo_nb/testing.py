@@ -101,7 +101,8 @@ def eps_file(fn:str|Path) -> Path: # where to write (any name, e.g. film.png)
 
 def fake_program(folder:str|Path, # where to put it (put the folder first on PATH)
                  name:str, # the program's name, e.g. gs
-                 mark:str|Path) -> Path: # the file it creates when run
+                 mark:str|Path, # the file it creates when run
+                ) -> Path:
     "An executable `name` that only creates `mark`: proof that something ran it."
     p = Path(folder)/name
     p.write_text(f"#!/bin/sh\ntouch '{mark}'\nexit 1\n"); p.chmod(0o755)
@@ -110,7 +111,8 @@ def fake_program(folder:str|Path, # where to put it (put the folder first on PAT
 # %% ../nbs/97_testing.ipynb #54eb75d6
 def killed_mid_write(code:str, # Python code that writes into `folder`
                      folder:str|Path, # where the writes happen
-                     timeout:float=300) -> int: # seconds to wait for the writer to get that far
+                     timeout:float=300, # seconds to wait for the writer to get that far
+                    ) -> int:
     "Run `code` in a new process whose fsync of files in `folder` hangs; SIGKILL it once it has started writing there; its exit status."
     import subprocess, sys, time, signal
     hang = (f"import os, time\n_fsync, _watch = os.fsync, {str(Path(folder).resolve())!r}\n"

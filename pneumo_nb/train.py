@@ -70,6 +70,7 @@ def check(self:Recipe):
     if not (self.lr > 0 and self.final_lr > 0): raise DataError("Learning rates must be positive.")
     if self.ema < 0 or self.mixup < 0: raise DataError("ema and mixup must be 0 (off) or positive.")
     if not 0 <= self.border < 0.25: raise DataError(f"border={self.border}: use 0 (off) or a share below 0.25 of each side to cut off.")
+    if not 0 <= self.max_lighting < 1: raise DataError(f"max_lighting={self.max_lighting}: use 0 (off) or a change below 1 (fastai's lighting needs it).")
     if self.presize != 1 and round(self.size*self.presize) <= self.size:
         raise DataError(f"presize={self.presize}: use 1 (off) or a factor above 1, so that training films are decoded larger than size.")
     if self.antialias and (self.presize == 1 or self.aug not in PER_FILM):
@@ -144,7 +145,8 @@ def plan_batches(left:float, # seconds left for training and validation
                  most:int, # the most epochs allowed
                  t_batch:float, # seconds per training batch
                  t_valid:float, # seconds per validation pass
-                 min_share:float=0.25) -> int: # a shorter last epoch must hold at least this share of an epoch
+                 min_share:float=0.25, # a shorter last epoch must hold at least this share of an epoch
+                ) -> int:
     "How many training batches in all fit in `left` seconds: whole epochs, then a shorter last one when it is worth its validation."
     cost = lambda b: (b - done)*t_batch + (-(-b//n_iter) - first)*t_valid    # train up to batch b, validate every epoch reached
     ends = [k*n_iter for k in range(-(-done//n_iter), most + 1) if cost(k*n_iter) <= left]
@@ -214,7 +216,8 @@ def validation_report(logit:np.ndarray, # validation logits of the kept model
                       y:np.ndarray, # validation labels
                       patients=None, # patient id per film, for the intervals
                       seed:int=0, # for the bootstrap
-                      n_boot:int=1000) -> dict: # resamples for the intervals (0: none)
+                      n_boot:int=1000, # resamples for the intervals (0: none)
+                     ) -> dict:
     "Calibration, thresholds, AUC, bootstrap intervals and warnings from the validation logits."
     cal, warn = fit_platt(logit, y), []
     if cal['a'] <= 0:   # a model that ranks validation below chance: Platt's map would turn its ranking round and hide it
