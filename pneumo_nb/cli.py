@@ -210,6 +210,7 @@ def export_cmd(model:str, # model folder from `pneumo train`
         if f: print(f"Wrote {write(xm, f, force)} and {deploy.spec_file(f)}")
     return 0
 
+# %% ../nbs/90_cli.ipynb #5b129987
 def serve_cmd(model:str, # model folder from `pneumo train`
               host:str='127.0.0.1', # address to listen on: this machine only, by default
               port:int=7860, # port

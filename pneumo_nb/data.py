@@ -446,6 +446,7 @@ def images_below(folder:Path, # searched recursively
         else: found.append(f)
     return found
 
+# %% ../nbs/00_data.ipynb #868f7a2f
 def find_images(path:str|Path) -> tuple: # a folder with NORMAL/ and PNEUMONIA/, a data root with test/, or a folder of images
     "The files to score (path, label or None, patient), the files passed over, and a note on what was found."
     path, ignored, note = Path(path), [], ''

@@ -101,6 +101,11 @@ def _report_folder(xm:XrayModel, data:Path, out) -> Path:
         raise DataError(f"{out} is inside the model folder {m}: a report goes to a new folder, or the model's own eval-<name>/ (the default).")
     return out
 
+def _squish_note(preds:pd.DataFrame, size:int) -> str:
+    "A sentence on films of another size than the model's, which were squished to it, as in training; '' when there are none."
+    sizes = {(w, h) for w, h in zip(preds.width, preds.height)} - {(size, size)}
+    return f"Films of other sizes (e.g. {min(sizes)[0]}×{min(sizes)[1]}) were squished to {size}×{size}, as in training." if sizes else ''
+
 # %% ../nbs/04_evaluate.ipynb #91ce44df
 def evaluate(model:XrayModel|str|Path, # a loaded model (`load_model`), or a model folder
              data:str|Path, # labelled folder (NORMAL/, PNEUMONIA/), data root (its test/), or a folder of images
@@ -120,9 +125,7 @@ def evaluate(model:XrayModel|str|Path, # a loaded model (`load_model`), or a mod
     out.mkdir(parents=True, exist_ok=True)                       # only now: a run that fails leaves no folder behind
     preds = found.merge(scores, on='path').assign(prediction=lambda d: np.where(d.probability >= xm.threshold, 'PNEUMONIA', 'NORMAL'))
     write_table(preds[['path', 'label', 'probability', 'prediction', 'distance', 'grey_distance', 'far_out']], out/'predictions.csv')
-    if sizes := {(w, h) for w, h in zip(preds.width, preds.height)} - {(xm.size, xm.size)}:
-        note += ('. ' if note else '') + f"Films of other sizes (e.g. {min(sizes)[0]}×{min(sizes)[1]}) were squished to {xm.size}×{xm.size}, as in training."
-    r = dict(model=str(xm.path), data=str(Path(data)), report=str(out), note=note.strip(), n_scored=len(preds),
+    r = dict(model=str(xm.path), data=str(Path(data)), report=str(out), note='. '.join(s for s in (note, _squish_note(preds, xm.size)) if s), n_scored=len(preds),
              threshold=xm.threshold, threshold_name=xm.threshold_name, tta=tta, engine=xm.engine.name,
              images_per_s=round(len(preds)/(time.time() - t0), 1), unreadable=[(str(p), e) for p, e in errors],
              far_out=[(str(r.path), f'distance {r.distance:.1f}, grey distance {r.grey_distance:.1f}') for r in preds[preds.far_out].itertuples()],

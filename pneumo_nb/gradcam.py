@@ -166,6 +166,7 @@ def body_mask(img:Image.Image, # a grey film, any size
     left, right = body.argmax(1)[:, None], size - body[:, ::-1].argmax(1)[:, None]
     return body.any(1)[:, None] & (np.arange(size) >= left) & (np.arange(size) < right)
 
+# %% ../nbs/05_gradcam.ipynb #8f9494f1
 def heat_outside(cam:torch.Tensor, # one map from `cam_maps` (h×w)
                  mask:np.ndarray, # `body_mask` of the film
                  centres:tuple|None=None, # where the cells are centred, from `cell_centres`
