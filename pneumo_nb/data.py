@@ -6,8 +6,8 @@
 __all__ = ['CLASSES', 'SPLITS', 'IMAGE_EXTS', 'JUNK', 'CREDIT', 'GET_DATA', 'MAX_PIXELS', 'MAX_BYTES', 'MIN_SIDE', 'MAX_ASPECT',
            'IMAGENET_MEAN', 'IMAGENET_STD', 'SPLIT_METHODS', 'find_data_root', 'patient_id', 'subtype_of', 'Scan',
            'scan_folder', 'file_kind', 'load_xray', 'squish', 'network_input', 'show_samples', 'plot_class_balance',
-           'image_stats', 'split_by_patient', 'save_split', 'load_split', 'limit_split', 'split_data', 'file_hash',
-           'find_duplicates', 'summarize', 'images_below', 'find_images', 'data_folder_of']
+           'image_stats', 'split_by_patient', 'save_split', 'load_split', 'file_hash', 'find_duplicates', 'warn_copies',
+           'limit_split', 'split_data', 'summarize', 'images_below', 'find_images', 'data_folder_of']
 
 # %% ../nbs/00_data.ipynb #b9f81e03
 import hashlib, os, posixpath, re, sys, warnings, zlib
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image, ImageOps, UnidentifiedImageError
 import matplotlib.pyplot as plt
-from .core import DataError, cache_dir, check_choice, atomic_path
+from .core import DataError, cache_dir, check_choice, check_count, atomic_path
 
 # %% ../nbs/00_data.ipynb #165652b9
 CLASSES = ('NORMAL', 'PNEUMONIA')
@@ -218,6 +218,7 @@ def _read_pil(path:Path, kind:str, max_pixels:int) -> np.ndarray:
         _too_big(path, *im.size, max_pixels)
         _check_shape(path, *im.size, getattr(im, 'n_frames', 1))
         im.load()
+        im = ImageOps.exif_transpose(im)                                # a rotation tag (a phone's photo of a film) applied, as viewers do
         if im.mode in ('I;16', 'I;16B', 'I;16L', 'I', 'F'): return _to_uint8(np.asarray(im))
         return np.asarray(im if im.mode == 'L' else im.convert('L'))
 
@@ -369,7 +370,42 @@ def load_split(fn:str|Path, # CSV file written by `save_split`
         raise DataError(f"{len(gone)} images listed in {fn} are not under {root}, e.g. {gone[0]}: is this the right data folder?")
     return df
 
-# %% ../nbs/00_data.ipynb #a1731555
+# %% ../nbs/00_data.ipynb #9811d2b2
+def file_hash(path:str|Path) -> str|None:
+    "MD5 of a file's bytes, or None when it cannot be read."
+    try: return hashlib.md5(Path(path).read_bytes()).hexdigest()
+    except OSError: return None
+
+def find_duplicates(items:pd.DataFrame) -> pd.DataFrame: # images table; `split` and `is_valid` are used when present
+    "Groups of byte-identical images: one row per copy, with `group` and whether the group `crosses` parts."
+    df = items.copy()
+    df['hash'] = [file_hash(p) for p in df.path]
+    df = df[df.hash.notna() & df.hash.duplicated(keep=False)].copy()
+    part = df.get('split', pd.Series('', index=df.index)).astype(str)
+    if 'is_valid' in df: part = part + df.is_valid.map({True: '/valid', False: ''})
+    df['crosses'] = part.groupby(df.hash).transform('nunique') > 1
+    df['group'] = df.hash.rank(method='dense').astype(int)
+    return df.sort_values(['group', 'path']).drop(columns='hash').reset_index(drop=True)
+
+# %% ../nbs/00_data.ipynb #c5c4dfd2
+def warn_copies(df:pd.DataFrame, # a split table (path, is_valid)
+                root:str|Path, # its data root: the films of its test/ are compared too
+               ) -> list: # the warnings, also printed on stderr
+    "Warn of validation or test films byte-identical to a training film: their scores would flatter the model."
+    it = scan_folder(root).items
+    test = [p for p in it.path[it.split == 'test'] if p not in set(df.path)]        # a split may hold test films (allow_test)
+    films = pd.concat([pd.DataFrame(dict(path=df.path, part=np.where(df.is_valid, 'validation', 'training'))), pd.DataFrame(dict(path=test, part='test/'))])
+    dup, said = find_duplicates(films), []
+    for part in ('validation', 'test/'):
+        hit = [g for _, g in dup.groupby('group') if {'training', part} <= set(g.part)] if len(dup) else []
+        if hit:
+            a, b = (next(g.path[g.part == k].iloc[0] for g in hit) for k in (part, 'training'))
+            said.append(f"{sum((g.part == part).sum() for g in hit)} {part} film(s) are byte-identical to training films, e.g. {a} = {b}: "
+                        "their scores would flatter the model; remove the copies (`pneumo data summary` counts them)")
+    for w in said: print(f"warning: {w}", file=sys.stderr)
+    return said
+
+# %% ../nbs/00_data.ipynb #f3516ae7
 def limit_split(df:pd.DataFrame, # a split table
                 n:int, # about this many training films (and n // 4 validation films)
                 seed:int=0) -> pd.DataFrame:
@@ -380,6 +416,8 @@ def limit_split(df:pd.DataFrame, # a split table
         parts.append(g.sample(max(1, round(len(g)*frac)), random_state=seed))
     return pd.concat(parts).sort_index()
 
+
+# %% ../nbs/00_data.ipynb #a1731555
 def split_data(data:str|Path, # data root (or its parent), with train/
                split:str|Path|None=None, # a split file (from `save_split`) instead of a new split
                valid_pct:float=0.1, # share of each class held out, by patient (for a new split)
@@ -397,24 +435,7 @@ def split_data(data:str|Path, # data root (or its parent), with train/
         for p, why in scan.ignored:                                # what train/ held besides films: said, not silently dropped
             if Path(p).relative_to(scan.root).parts[0].lower() == 'train': print(f"passed over: {p}: {why}", file=sys.stderr)
         df = split_by_patient(tr, valid_pct, seed, how)
-    return scan.root, (limit_split(df, limit, seed) if limit else df)
-
-# %% ../nbs/00_data.ipynb #9811d2b2
-def file_hash(path:str|Path) -> str|None:
-    "MD5 of a file's bytes, or None when it cannot be read."
-    try: return hashlib.md5(Path(path).read_bytes()).hexdigest()
-    except OSError: return None
-
-def find_duplicates(items:pd.DataFrame) -> pd.DataFrame: # images table; `split` and `is_valid` are used when present
-    "Groups of byte-identical images: one row per copy, with `group` and whether the group `crosses` parts."
-    df = items.copy()
-    df['hash'] = [file_hash(p) for p in df.path]
-    df = df[df.hash.notna() & df.hash.duplicated(keep=False)].copy()
-    part = df.get('split', pd.Series('', index=df.index)).astype(str)
-    if 'is_valid' in df: part = part + df.is_valid.map({True: '/valid', False: ''})
-    df['crosses'] = part.groupby(df.hash).transform('nunique') > 1
-    df['group'] = df.hash.rank(method='dense').astype(int)
-    return df.sort_values(['group', 'path']).drop(columns='hash').reset_index(drop=True)
+    return scan.root, (limit_split(df, check_count(limit, 'limit'), seed) if limit is not None else df)
 
 # %% ../nbs/00_data.ipynb #94c0f434
 def summarize(scan:Scan) -> dict:
@@ -454,6 +475,8 @@ def find_images(path:str|Path) -> tuple: # a folder with NORMAL/ and PNEUMONIA/,
     labelled = lambda p: any(c.is_dir() and c.name.upper() in CLASSES for c in p.iterdir())
     if not labelled(path) and (test := [c for c in path.iterdir() if c.is_dir() and c.name.lower() == 'test']):
         path, note = test[0], f"scored the test/ split of {path.name}/"
+    elif not labelled(path) and any(c.is_dir() and c.name.lower() in ('train', 'val') for c in path.iterdir()):
+        raise DataError(f"{path} is a data root without test/: pass a folder of films to score, or {path/'train'} to score the training films.")
     if labelled(path): rows = _labelled(path, ignored)
     else:
         rows = [dict(path=f, label=None) for f in images_below(path, ignored)]

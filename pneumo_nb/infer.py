@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastprogress.fastprogress import progress_bar
-from .core import DataError, THREADS, check_choice
+from .core import DataError, THREADS, check_choice, check_count
 from .data import load_xray, squish, network_input
 from fastcore.basics import patch
 from .metrics import platt, feature_distance, film_statistics
@@ -169,7 +169,7 @@ def score_files(xm:XrayModel, # from `load_model`
                ) -> tuple:
     "A table (path, probability, distance, grey_distance, far_out, width, height) of the readable files, and the others with the reason."
     paths, rows, errors = [Path(p) for p in paths], [], []
-    batches = [paths[i:i+bs] for i in range(0, len(paths), bs)]
+    batches = [paths[i:i+bs] for i in range(0, len(paths), check_count(bs, 'bs'))]
     load = lambda b: [_load(xm, p) for p in b]
     with ThreadPoolExecutor(1) as pool:                    # decode batch i+1 while the engine runs batch i
         nxt = pool.submit(load, batches[0]) if batches else None

@@ -14,11 +14,11 @@ import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
 from fastcore.basics import patch, store_attr
 from fastcore.meta import delegates
-from .core import DataError, check_choice  # first: it quiets a warning fastai's import raises
+from .core import DataError, check_choice, check_count  # first: it quiets a warning fastai's import raises
 from fastai.vision.all import (Callback, CancelFitException, CancelTrainException, ParamScheduler, SchedCos, SaveModelCallback,
                                EarlyStoppingCallback, CSVLogger, ChannelsLast, MixedPrecision, MixUp, set_seed, to_float, Learner)
 from fastai.distributed import rank_distrib, num_distrib, DistributedDL
-from .data import split_data, save_split, network_input
+from .data import split_data, warn_copies, save_split, network_input
 from .augment import AUGMENTATIONS, PER_FILM, RESAMPLES, decode_films, xray_dataloaders
 from .model import ARCHS, HEADS, OPTIMIZERS, xray_learner, pick_precision, adapt_bn
 from .metrics import choose_thresholds, ranking_metrics, bootstrap_ci, fit_platt, platt, calibration, fit_reference, grey_reference
@@ -62,8 +62,7 @@ def uses_imagenet(self:Recipe) -> bool: return self.weights is not None or self.
 @patch
 def check(self:Recipe):
     "Refuse settings that cannot train, with the reason."
-    for k in ('size', 'epochs', 'bs'):
-        if not (isinstance(getattr(self, k), int) and getattr(self, k) > 0): raise DataError(f"{k}={getattr(self, k)!r}: use a positive whole number.")
+    for k in ('size', 'epochs', 'bs'): check_count(getattr(self, k), k)
     if self.size < 32: raise DataError(f"size={self.size}: the networks need at least 32 pixels.")
     for k, choices in (('arch', ARCHS), ('head', HEADS), ('aug', AUGMENTATIONS), ('opt', OPTIMIZERS), ('resample', RESAMPLES)): check_choice(getattr(self, k), choices, k)
     if not 0 < self.min_scale <= 1: raise DataError(f"min_scale={self.min_scale}: the smallest crop is a share of the area, above 0 and at most 1.")
@@ -157,11 +156,13 @@ def plan_batches(left:float, # seconds left for training and validation
     return base + (0 if new_epoch and extra < min_share*n_iter else extra)
 
 def parse_budget(s:str|float|None) -> float|None: # '60m', '1.5h', '90s' or seconds
-    "A budget in seconds from a string like '60m', '1.5h' or '900s'."
-    if s is None or isinstance(s, (int, float)): return s
-    m = re.fullmatch(r'\s*([\d.]+)\s*(s|m|min|h)?\s*', str(s))
-    if not m: raise DataError(f"Budget {s!r}: write it like 60m, 1.5h or 900s.")
-    return float(m.group(1))*{'s': 1, None: 1, 'm': 60, 'min': 60, 'h': 3600}[m.group(2)]
+    "A budget in seconds from a string like '60m', '1.5h' or '900s' (None: no budget)."
+    if s is None: return None
+    if isinstance(s, (int, float)): secs = float(s)
+    elif m := re.fullmatch(r'\s*(\d+\.?\d*|\.\d+)\s*(s|m|min|h)?\s*', str(s)): secs = float(m.group(1))*{'s': 1, None: 1, 'm': 60, 'min': 60, 'h': 3600}[m.group(2)]
+    else: raise DataError(f"Budget {s!r}: write it like 60m, 1.5h or 900s.")
+    if not secs > 0: raise DataError(f"Budget {s!r}: give a time above zero, like 60m (leave it out to train every epoch).")
+    return secs
 
 # %% ../nbs/03_train.ipynb #2008b8ec
 class Budget(Callback):
@@ -353,17 +354,17 @@ def train(data:str|Path, # data root (or its parent), with train/
           clock=time.monotonic, # the budget's clock (a function that returns seconds)
           **kwargs) -> dict|None:
     "Train a `Recipe` on a data folder and write the model folder to `out`; return its metrics (None in non-first processes)."
-    start, r, budget = clock(), Recipe(**kwargs), parse_budget(budget)
-    set_seed(r.seed, reproducible=True)
+    start, r, budget = clock(), Recipe(**kwargs), parse_budget(budget); set_seed(r.seed, reproducible=True)
     root, df = split_data(data, split, valid_pct, split_how, r.seed, limit, allow_test)
     rank, run = rank_distrib(), os.environ.get('TORCHELASTIC_RUN_ID', str(os.getpid()))
+    copies = warn_copies(df, root) if rank == 0 else []                           # said now, and kept in metrics.json and the card
     with (ModelFolder.create(out, {root: 'the data folder'}, run) if rank == 0 else nullcontext(ModelFolder.partial(out, run))) as mf:
         df, films, big = _films(df, r, skip_bad, progress)
         learn = _learner(df, films, big, r, mf.path)
         done = _fit(learn, r, budget and Budget(budget, clock, start), cbs, progress)
         if rank: return None                                                      # the first process writes the results
         m, ref, xv, yv = _results(learn, df, films, r)
-        _write(mf, learn, df, root, m := _info(learn, df, root, r, mf, dict(m, **done, split_how=split_how, skipped=[(str(p), w) for p, w in films.failed])), ref, xv, yv, int8)
+        _write(mf, learn, df, root, m := _info(learn, df, root, r, mf, dict(m, **done, warnings=copies + m['warnings'], split_how=split_how, skipped=[(str(p), w) for p, w in films.failed])), ref, xv, yv, int8)
     for w in m['warnings']: print(f"warning: {w}")
     return ModelFolder(out).info
 
