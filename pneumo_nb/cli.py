@@ -166,7 +166,7 @@ def evaluate_cmd(model:str, # model folder from `pneumo train`
     print_scoring(r)
     for p, e in r['unreadable']: print(f"unreadable: {e}", file=sys.stderr)
     for p, why in r['ignored']: print(f"passed over: {p}: {why}", file=sys.stderr)
-    for p, e in r['far_out']: print(f"pneumo: warning: {p} is far from every training film ({e}): is it a chest film, the right way round?", file=sys.stderr)
+    for p, e in r['far_out']: print(f"pneumo: warning: {p} is far from every training film ({e}): is it a chest film, the right way round, windowed as usual?", file=sys.stderr)
     if log and r['labelled']: log_scoring(r, log, log_command or ' '.join(['pneumo', 'evaluate', *map(str, sys.argv[2:])]))
     elif log: print(f"pneumo: --log {log}: nothing logged, {data} has no labels (no NORMAL/ and PNEUMONIA/ folders)", file=sys.stderr)
     return 1 if r['unreadable'] else 0
@@ -314,7 +314,7 @@ def parser(command:tuple=()) -> argparse.ArgumentParser: # the words of the comm
     subs = {(): p.add_subparsers(dest='command', required=True, metavar='COMMAND')}
     for words, f, positional in COMMANDS:
         if len(words) > 1 and words[:1] not in subs:
-            subs[words[:1]] = subs[()].add_parser(words[0], help='inspect, split, synthesise or compare data').add_subparsers(dest='sub', required=True)
+            subs[words[:1]] = subs[()].add_parser(words[0], help='inspect, split, synthesise or compare data').add_subparsers(dest='sub', required=True, metavar='SUBCOMMAND')
         s = subs[words[:-1]].add_parser(words[-1], help=f.__doc__, description=f.__doc__)
         if tuple(command[:len(words)]) == words: _options(s, words, f, positional)
         s.set_defaults(func=f)

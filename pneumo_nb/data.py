@@ -208,17 +208,18 @@ def _read_dicom(path:Path, max_pixels:int, max_bytes:int) -> np.ndarray:
 def _read_pil(path:Path, kind:str, max_pixels:int) -> np.ndarray:
     "Pixels of a JPEG or PNG file as an 8-bit grey array; only that decoder is used, and the size is checked from the header first."
     with warnings.catch_warnings():
+        warnings.simplefilter('ignore', UserWarning)                      # a corrupt EXIF block leaves the film as it is, unremarked
         warnings.simplefilter('error', Image.DecompressionBombWarning)
         try: im = Image.open(path, formats=[kind])
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
             n = re.search(r'\((\d+) pixels\)', str(e))
             raise DataError(f"{path} declares {int(n.group(1))/1e6 if n else float('nan'):.0f} megapixels, over the limit of "
                             f"{max_pixels/1e6:.0f} megapixels (a chest film needs far fewer): downscale it first.") from None
-    with im:
-        _too_big(path, *im.size, max_pixels)
-        _check_shape(path, *im.size, getattr(im, 'n_frames', 1))
-        im.load()
-        im = ImageOps.exif_transpose(im)                                # a rotation tag (a phone's photo of a film) applied, as viewers do
+        with im:
+            _too_big(path, *im.size, max_pixels)
+            _check_shape(path, *im.size, getattr(im, 'n_frames', 1))
+            im.load()
+            im = ImageOps.exif_transpose(im)                              # a rotation tag (a phone's photo of a film) applied, as viewers do
         if im.mode in ('I;16', 'I;16B', 'I;16L', 'I', 'F'): return _to_uint8(np.asarray(im))
         return np.asarray(im if im.mode == 'L' else im.convert('L'))
 
@@ -391,17 +392,18 @@ def find_duplicates(items:pd.DataFrame) -> pd.DataFrame: # images table; `split`
 def warn_copies(df:pd.DataFrame, # a split table (path, is_valid)
                 root:str|Path, # its data root: the films of its test/ are compared too
                ) -> list: # the warnings, also printed on stderr
-    "Warn of validation or test films byte-identical to a training film: their scores would flatter the model."
+    "Warn of films byte-identical across training, validation and test/, each copy on a `copy:` line of its own: their scores would flatter the model."
     it = scan_folder(root).items
     test = [p for p in it.path[it.split == 'test'] if p not in set(df.path)]        # a split may hold test films (allow_test)
     films = pd.concat([pd.DataFrame(dict(path=df.path, part=np.where(df.is_valid, 'validation', 'training'))), pd.DataFrame(dict(path=test, part='test/'))])
     dup, said = find_duplicates(films), []
-    for part in ('validation', 'test/'):
-        hit = [g for _, g in dup.groupby('group') if {'training', part} <= set(g.part)] if len(dup) else []
-        if hit:
-            a, b = (next(g.path[g.part == k].iloc[0] for g in hit) for k in (part, 'training'))
-            said.append(f"{sum((g.part == part).sum() for g in hit)} {part} film(s) are byte-identical to training films, e.g. {a} = {b}: "
-                        "their scores would flatter the model; remove the copies (`pneumo data summary` counts them)")
+    groups = [g for _, g in dup.groupby('group')] if len(dup) else []
+    for later, earlier, harm in (('validation', 'training', 'flatter the validation AUC and move the threshold'),
+                                 ('test/', 'training', 'flatter the test scores'), ('test/', 'validation', 'put test films into the choice of threshold')):
+        pairs = [(a, g.path[g.part == earlier].iloc[0]) for g in groups if earlier in set(g.part) for a in g.path[g.part == later]]
+        for a, b in pairs: print(f"copy: {a} = {b}", file=sys.stderr)
+        if pairs: said.append(f"{len(pairs)} {later} film(s) are byte-identical to {earlier} films, e.g. {pairs[0][0]} = {pairs[0][1]}: they "
+                              f"{harm}; remove the copies (a split lists each on a `copy:` line)")
     for w in said: print(f"warning: {w}", file=sys.stderr)
     return said
 
@@ -475,8 +477,8 @@ def find_images(path:str|Path) -> tuple: # a folder with NORMAL/ and PNEUMONIA/,
     labelled = lambda p: any(c.is_dir() and c.name.upper() in CLASSES for c in p.iterdir())
     if not labelled(path) and (test := [c for c in path.iterdir() if c.is_dir() and c.name.lower() == 'test']):
         path, note = test[0], f"scored the test/ split of {path.name}/"
-    elif not labelled(path) and any(c.is_dir() and c.name.lower() in ('train', 'val') for c in path.iterdir()):
-        raise DataError(f"{path} is a data root without test/: pass a folder of films to score, or {path/'train'} to score the training films.")
+    elif not labelled(path) and (splits := sorted(c.name + '/' for c in path.iterdir() if c.is_dir() and c.name.lower() in ('train', 'val'))):
+        raise DataError(f"{path} is a data root without test/: pass a folder of films to score, or one of its splits ({', '.join(splits)}) to score its films.")
     if labelled(path): rows = _labelled(path, ignored)
     else:
         rows = [dict(path=f, label=None) for f in images_below(path, ignored)]

@@ -174,6 +174,8 @@ def adapt_bn(net:nn.Module, # a network in eval mode
             ) -> nn.Module:
     "A copy of `net` whose batch-norm statistics are those of the films in `batches` (whole-set sums)."
     net = copy.deepcopy(net).float().eval()
+    if layers is not None and not 1 <= layers <= (n := len(bn_layers(net))):
+        raise DataError(f"layers={layers}: this network has {n} batch-norm layers; use 1 to {n}, or leave it out for all.")
     bns = bn_layers(net)[:layers]
     sums = {bn: [0., 0., 0] for bn in bns}
     def add(bn, inp):

@@ -63,7 +63,8 @@ def uses_imagenet(self:Recipe) -> bool: return self.weights is not None or self.
 def check(self:Recipe):
     "Refuse settings that cannot train, with the reason."
     for k in ('size', 'epochs', 'bs'): check_count(getattr(self, k), k)
-    if self.size < 32: raise DataError(f"size={self.size}: the networks need at least 32 pixels.")
+    if not 32 <= self.size <= 1024: raise DataError(f"size={self.size}: use 32 to 1024 pixels (the networks need at least 32; the lessons train at 224).")
+    if self.epochs > 1000: raise DataError(f"epochs={self.epochs}: use at most 1000 (early stopping ends most runs far sooner).")
     for k, choices in (('arch', ARCHS), ('head', HEADS), ('aug', AUGMENTATIONS), ('opt', OPTIMIZERS), ('resample', RESAMPLES)): check_choice(getattr(self, k), choices, k)
     if not 0 < self.min_scale <= 1: raise DataError(f"min_scale={self.min_scale}: the smallest crop is a share of the area, above 0 and at most 1.")
     if not (self.lr > 0 and self.final_lr > 0): raise DataError("Learning rates must be positive.")
