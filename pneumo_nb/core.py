@@ -8,7 +8,7 @@ __all__ = ['FILE_MODE', 'THREADS', 'DataError', 'cache_dir', 'check_choice', 'ch
            'every_core']
 
 # %% ../nbs/00_core.ipynb #ca8574c1
-import multiprocessing, os, re, socket, sys, threading, time, warnings
+import multiprocessing, os, re, socket, stat, sys, threading, time, warnings
 from contextlib import contextmanager
 from pathlib import Path
 warnings.filterwarnings('ignore', '`torch.jit.script` is deprecated', FutureWarning)  # fastai's own import; no one can act on it
@@ -62,7 +62,7 @@ def atomic_path(path:str|Path): # the file to write
     try:
         yield tmp
         with open(tmp, 'rb') as f: os.fsync(f.fileno())
-        os.chmod(tmp, FILE_MODE)
+        os.chmod(tmp, FILE_MODE & (stat.S_IMODE(path.parent.stat().st_mode) | 0o700))   # as `open` makes it, and no more open than its folder
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     finally: tmp.unlink(missing_ok=True)
