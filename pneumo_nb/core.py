@@ -67,7 +67,6 @@ def atomic_path(path:str|Path): # the file to write
         _fsync_dir(path.parent)
     finally: tmp.unlink(missing_ok=True)
 
-
 # %% ../nbs/00_core.ipynb #4835fcc5
 def atomic_write(path:str|Path, # the file to write
                  data:str|bytes, # its whole content

@@ -418,7 +418,6 @@ def limit_split(df:pd.DataFrame, # a split table
         parts.append(g.sample(max(1, round(len(g)*frac)), random_state=seed))
     return pd.concat(parts).sort_index()
 
-
 # %% ../nbs/00_data.ipynb #a1731555
 def split_data(data:str|Path, # data root (or its parent), with train/
                split:str|Path|None=None, # a split file (from `save_split`) instead of a new split

@@ -6,7 +6,7 @@
 __all__ = ['subtype_table', 'write_report', 'seen_films', 'evaluate', 'print_scoring', 'append_log', 'log_scoring']
 
 # %% ../nbs/04_evaluate.ipynb #056c18c1
-import base64, contextlib, json, os, subprocess, time
+import base64, contextlib, functools, json, os, subprocess, time
 from datetime import datetime, timezone
 from pathlib import Path
 from string import Template
@@ -111,11 +111,10 @@ def seen_films(xm:XrayModel, # a loaded model
                paths:list, # the films about to be scored
               ) -> list:
     "(film, twin) for each film byte-identical to one the model was trained or validated on ([] when the data it was trained on is not here)."
-    root, by_size, hashes, found = Path(xm.info.get('data') or '/nonexistent'), {}, {}, []
-    if not (root.is_dir() and xm.folder.split.is_file()): return []
+    root, by_size, digest, found = Path(xm.info.get('data') or ''), {}, functools.cache(file_hash), []
+    if not (xm.info.get('data') and root.is_dir() and xm.folder.split.is_file()): return []
     for p in (root/q for q in pd.read_csv(xm.folder.split).path):          # sizes first: only films of the same size are hashed
         with contextlib.suppress(OSError): by_size.setdefault(p.stat().st_size, []).append(p)
-    digest = lambda p: hashes[p] if p in hashes else hashes.setdefault(p, file_hash(p))
     for f in map(Path, paths):
         with contextlib.suppress(OSError):
             if twin := next((q for q in by_size.get(f.stat().st_size, []) if digest(q) == digest(f)), None): found.append((f, twin))
@@ -126,7 +125,6 @@ def _seen(xm:XrayModel, paths:list, note:str) -> dict:
     seen = [(str(a), str(b)) for a, b in seen_films(xm, paths)]
     said = f"{len(seen)} of these films are byte-identical to films the model was trained or validated on (e.g. {seen[0][0]} = {seen[0][1]}): their scores flatter it." if seen else ''
     return dict(seen=seen, note=f"{note.rstrip('.')}. {said}" if note and said else note or said)
-
 
 # %% ../nbs/04_evaluate.ipynb #91ce44df
 def evaluate(model:XrayModel|str|Path, # a loaded model (`load_model`), or a model folder
