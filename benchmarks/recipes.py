@@ -21,7 +21,8 @@ mean and spread of test AUC, and the AUC of their probabilities averaged (a seed
 fail on the same normal films of test/: for each pair of arms, how many of their 40 most confident false alarms (the
 normal films each scores highest) they share, and the rank correlation of their scores over all normal films. `check` builds every arm's
 command and runs two of them (one of each runner) for a few batches on a phantom set: what CI runs, so the manifest
-cannot rot.
+cannot rot. An arm with `data = "masked"` trains, scores and adapts on runs/masked-data, a copy of the data whose films
+have everything beside the body blacked out (`benchmarks/masked.py`, made on the first such arm's run).
 """
 import argparse, json, os, queue, shutil, subprocess, sys, tempfile, time, tomllib
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +30,8 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from pneumo_nb.core import cpu_kind
 from pneumo_nb.folder import ModelFolder
+from pneumo_nb.data import images_below, load_xray
+from masked import masked_copy
 
 HERE = Path(__file__).resolve().parent
 ARMS = tomllib.loads((HERE/'arms.toml').read_text())
@@ -60,7 +63,8 @@ def run_one(arm:str, a, core:int|None) -> dict:
     if 'split_from' in spec and not ModelFolder(runs/spec['split_from']).split.is_file(): run_one(spec['split_from'], a, core)
     env = dict(os.environ, OMP_NUM_THREADS=str(spec.get('cores', 1)))
     pin = ['taskset', '-c', str(core)] if core is not None and spec.get('cores', 1) == 1 and shutil.which('taskset') else []
-    cmd, t0 = command(arm, a.data, runs, a.overrides), time.time()
+    data = str(masked_copy(Path(a.data).resolve(), runs/'masked-data')) if spec.get('data') == 'masked' else a.data
+    cmd, t0 = command(arm, data, runs, a.overrides), time.time()
     print(f"[{arm}] {shown(cmd, a.data, runs)}", flush=True)
     r = subprocess.run(pin + cmd, env=env, capture_output=True, text=True)
     (runs/f'{arm}.log').write_text(r.stdout + r.stderr)
@@ -76,7 +80,7 @@ def run_one(arm:str, a, core:int|None) -> dict:
             append_log(a.log, rerun, model=arm, data='test', n=res['n_test'], auc=res['test_auc'], threshold='0.5',
                        sensitivity=res['test_sens'], specificity=res['test_spec'])
     else:
-        ev = ['pneumo', 'evaluate', str(runs/arm), str(Path(a.data)/'test'), *(['--log', a.log, '--log-command', rerun] if a.log and not a.overrides else [])]
+        ev = ['pneumo', 'evaluate', str(runs/arm), str(Path(data)/'test'), *(['--log', a.log, '--log-command', rerun] if a.log and not a.overrides else [])]
         e = subprocess.run(ev, env=env, capture_output=True, text=True)
         (runs/f'{arm}.log').write_text(r.stdout + r.stderr + e.stdout + e.stderr)
         if e.returncode not in (0, 1): raise SystemExit(f"[{arm}] scoring failed; see {runs/f'{arm}.log'}")
@@ -88,7 +92,7 @@ def run_one(arm:str, a, core:int|None) -> dict:
         if spec.get('adapt'):                            # then adapted to test/'s pixels (never its labels), and scored again
             adapted = runs/f'{arm}-adapted'
             few = ['--min-films', '10'] if a.overrides else []   # quick trials adapt on however many films a phantom set has
-            for step in (['pneumo', 'adapt', str(runs/arm), str(Path(a.data)/'test'), '--out', str(adapted), *few], [*ev[:2], str(adapted), *ev[3:]]):
+            for step in (['pneumo', 'adapt', str(runs/arm), str(Path(data)/'test'), '--out', str(adapted), *few], [*ev[:2], str(adapted), *ev[3:]]):
                 e = subprocess.run(step, env=env, capture_output=True, text=True)
                 with open(runs/f'{arm}.log', 'a') as f: f.write(e.stdout + e.stderr)
                 if e.returncode not in (0, 1): raise SystemExit(f"[{arm}] {step[1]} failed; see {runs/f'{arm}.log'}")
@@ -172,9 +176,20 @@ def check(a):
     rows.append(run_one('A', a, None))
     ag = agreement(['B', 'A'], runs, k=5).iloc[0]        # the two runners' scores line up film by film
     assert 0 <= ag.shared_top_false_alarms <= 5 and -1 <= ag.spearman_normals <= 1, ag
+    films, copies = ([f for s in ('train', 'test') for f in images_below(d/s, [])] for d in (Path(a.data), masked_copy(Path(a.data).resolve(), runs/'masked-data', 1)))
+    assert [c.relative_to(runs/'masked-data').with_suffix('') for c in copies] == [f.relative_to(a.data).with_suffix('') for f in films]
+    blacked = [_blacked(f, c) for f, c in zip(films, copies)]     # the masked arms' films: each its film, with the pixels beside the body black
+    assert all(0 <= b < 0.5 for b in blacked) and max(blacked) > 0, blacked
     shutil.rmtree(runs)
     print(f"{len(ARMS)} arms build; B and A ran on phantoms: test AUC {rows[0]['test_auc']} and {rows[1]['test_auc']}; "
-          f"B adapted: {rows[0]['adapted_test_auc']}; they share {ag.shared_top_false_alarms} of their 5 top false alarms")
+          f"B adapted: {rows[0]['adapted_test_auc']}; they share {ag.shared_top_false_alarms} of their 5 top false alarms; "
+          f"masked copies of {len(films)} films black out {np.mean(blacked):.0%} of a film on average")
+
+def _blacked(film:Path, copy:Path) -> float:
+    "Share of a film's pixels its masked copy sets to black; every other pixel must be the film's own."
+    f, c = (np.asarray(load_xray(p)) for p in (film, copy))
+    assert f.shape == c.shape and ((c == f) | (c == 0)).all(), copy
+    return float(((c == 0) & (f != 0)).mean())
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
@@ -212,6 +227,8 @@ if __name__ == '__main__':
         if not a.data: sys.exit("Pass --data DIR or set PNEUMO_DATA.")
         if bad := [x for x in a.arms if x not in ARMS]: sys.exit(f"Not in benchmarks/arms.toml: {', '.join(bad)}")
         Path(a.runs).mkdir(parents=True, exist_ok=True)
+        if any(ARMS[x].get('data') == 'masked' for x in a.arms):       # made once, before the arms share it
+            masked_copy(Path(a.data).resolve(), Path(a.runs).resolve()/'masked-data')
         cores = queue.Queue()
         for c in range(a.parallel): cores.put(c if a.parallel > 1 else a.core)
         def on_a_free_core(arm):

@@ -297,7 +297,10 @@ def image_stats(items:pd.DataFrame) -> dict:
     def one(p):
         try:
             if (kind := file_kind(Path(p))) == 'DICOM': return 'DICOM', 'DICOM'
-            with Image.open(p, formats=[kind]) as im: return f"{im.size[0]}x{im.size[1]}", im.mode
+            with warnings.catch_warnings(), Image.open(p, formats=[kind]) as im:
+                warnings.simplefilter('ignore', UserWarning)                  # a corrupt EXIF block: the film as it is, as `load_xray` reads it
+                w, h = im.size[::-1] if im.getexif().get(0x0112) in (5, 6, 7, 8) else im.size   # turned a quarter by its EXIF tag, as shown
+                return f"{w}x{h}", im.mode
         except Exception: return 'unreadable', 'unreadable'
     sizes, modes = zip(*map(one, items.path)) if len(items) else ((), ())
     return dict(sizes=pd.Series(sizes).value_counts().to_dict(), modes=pd.Series(modes).value_counts().to_dict())

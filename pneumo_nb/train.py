@@ -325,6 +325,15 @@ def _info(learn:Learner, df:pd.DataFrame, root:Path, r:Recipe, mf:ModelFolder, m
                 train_prevalence=round(1/(1 + learn.loss_func.pos_weight), 4), device=str(learn.dls.device), processes=max(num_distrib(), 1),
                 data=str(root), imgs_per_s=round(m['epochs_run']*len(learn.dls.train_ds)/(m['train_minutes']*60), 2))
 
+# %% ../nbs/03_train.ipynb #9a49d933
+def _overrun(budget:float|None, # the budget, in seconds (None: no budget)
+             took:float, # seconds from the start of `train` to the end of training
+            ) -> list:
+    "A warning when training alone took longer than the whole budget: decoding the films and timing the first batches cannot be cut short."
+    span = lambda s: f"{s:.0f} s" if s < 120 else f"{s/60:.3g} min"
+    return [f"training took {span(took)}, over the whole budget of {span(budget)}: decoding the films and timing the first batches "
+            f"cannot be cut short; give a longer budget"] if budget and took > budget else []
+
 # %% ../nbs/03_train.ipynb #dfba849d
 def _write(mf:ModelFolder, learn:Learner, df:pd.DataFrame, root:Path, m:dict, ref:dict, xv:np.ndarray, yv:np.ndarray, int8:bool):
     "Every file of the model folder."
@@ -358,14 +367,14 @@ def train(data:str|Path, # data root (or its parent), with train/
     start, r, budget = clock(), Recipe(**kwargs), parse_budget(budget); set_seed(r.seed, reproducible=True)
     root, df = split_data(data, split, valid_pct, split_how, r.seed, limit, allow_test)
     rank, run = rank_distrib(), os.environ.get('TORCHELASTIC_RUN_ID', str(os.getpid()))
-    copies = warn_copies(df, root) if rank == 0 else []                           # said now, and kept in metrics.json and the card
+    said = warn_copies(df, root) if rank == 0 else []                             # said now, and kept in metrics.json and the card
     with (ModelFolder.create(out, {root: 'the data folder'}, run) if rank == 0 else nullcontext(ModelFolder.partial(out, run))) as mf:
         df, films, big = _films(df, r, skip_bad, progress)
         learn = _learner(df, films, big, r, mf.path)
-        done = _fit(learn, r, budget and Budget(budget, clock, start), cbs, progress)
+        done = _fit(learn, r, budget and Budget(budget, clock, start), cbs, progress); said += _overrun(budget, clock() - start)
         if rank: return None                                                      # the first process writes the results
         m, ref, xv, yv = _results(learn, df, films, r)
-        _write(mf, learn, df, root, m := _info(learn, df, root, r, mf, dict(m, **done, warnings=copies + m['warnings'], split_how=split_how, skipped=[(str(p), w) for p, w in films.failed])), ref, xv, yv, int8)
+        _write(mf, learn, df, root, m := _info(learn, df, root, r, mf, dict(m, **done, warnings=said + m['warnings'], split_how=split_how, skipped=[(str(p), w) for p, w in films.failed])), ref, xv, yv, int8)
     for w in m['warnings']: print(f"warning: {w}")
     return ModelFolder(out).info
 

@@ -4,6 +4,8 @@ Each table sits in README.md between `<!-- table:NAME -->` and `<!-- /table:NAME
 benchmarks/results/ (course.json and new-site.csv, kept by the lessons; recipes-*.csv and levers-*.csv, written by
 benchmarks/recipes.py; speed-*.json, by benchmarks/speed.py; few-labels.csv, by benchmarks/few_labels.py; test-times.csv, by tools/time_tests.py) and benchmarks/test_log.csv.
 
+Filling the tables also draws the points table as benchmarks/results/points.png, which the README shows beside it.
+
 usage: python tools/readme_tables.py [--check]     (--check: exit 1 if the README is not what the files say, as CI does)
 """
 import argparse, json, re, sys
@@ -55,8 +57,8 @@ def course_point() -> pd.DataFrame:
     return pd.DataFrame([dict(row, arm="the course's model (04a)", cpu=c['cpu'], size=c['size'], seed=c['seed'], test_auc=s.loc[rows[''], 'auc'],
                               adapted_test_auc=s.loc[rows['adapted_'], 'auc'], adapted_ceiling_test_spec=s.loc[rows['adapted_'], 'specificity_at_sensitivity_95'])])
 
-def points():
-    "Every adapted run at both thresholds chosen on validation, as trained and adapted, against the new-site goal; the course's model last."
+def adapted_runs() -> pd.DataFrame:
+    "Every adapted run's row (the recipes tables, the test log for runs adapted by hand), the course's model last."
     d = recipes()
     for c in ('adapted_test_auc', 'adapted_test_sens', 'adapted_test_spec', 'screen_test_sens', 'screen_test_spec', 'adapted_screen_test_sens',
               'adapted_screen_test_spec', 'adapted_ceiling_test_spec', 'site_prevalence'):
@@ -65,7 +67,11 @@ def points():
     by_hand = d.adapted_test_auc.isna() & (d.arm + '-adapted').isin(log.index)     # adapted by hand (pneumo adapt, then evaluate --log)
     for src, dst in (('auc', 'adapted_test_auc'), ('sensitivity', 'adapted_test_sens'), ('specificity', 'adapted_test_spec')):
         d.loc[by_hand, dst] = log[src].reindex(d.arm[by_hand] + '-adapted').values
-    d = pd.concat([d[d.adapted_test_auc.notna()], course_point()], ignore_index=True)
+    return pd.concat([d[d.adapted_test_auc.notna()], course_point()], ignore_index=True)
+
+def points():
+    "Every adapted run at both thresholds chosen on validation, as trained and adapted, against the new-site goal; the course's model last."
+    d = adapted_runs()
     pair = lambda a, b: [f'{x:.3f} / {y:.3f}' if pd.notna(x) else '' for x, y in zip(d[a], d[b])]
     met = lambda a, b: ['' if pd.isna(x) else 'yes' if x >= GOAL['sensitivity'] and y >= GOAL['specificity'] else 'no' for x, y in zip(d[a], d[b])]
     return md(pd.DataFrame({'arm': d.arm, 'cpu': d.cpu, 'size': d['size'].astype(int), 'seed': d.seed.astype(int), 'test AUC as trained / adapted': pair('test_auc', 'adapted_test_auc'),
@@ -74,6 +80,26 @@ def points():
         'goal met adapted: Youden / screening': [f'{a} / {b}' if b else a for a, b in zip(met('adapted_test_sens', 'adapted_test_spec'), met('adapted_screen_test_sens', 'adapted_screen_test_spec'))],
         'adapted: best specificity at sensitivity 0.95 (reference, from the labels)': d.adapted_ceiling_test_spec.map(f3),
         "share of pneumonia estimated at the site by `pneumo adapt`": d.site_prevalence.map(f3)}))
+
+def plot_points(path:Path):
+    "The points table as a figure: each run's sensitivity and specificity on test/, as trained and adapted, at both thresholds, beside the goal."
+    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    d = adapted_runs()
+    family = d.arm.str.replace(r'-s\d+$|\d+$', '', regex=True).replace({'T': 'T (224 px, one hour)', "the course's model (04a)": "the course's model"})
+    fig, axs = plt.subplots(1, 2, figsize=(10, 4.4), sharey=True)
+    for ax, (name, pre) in zip(axs, (("Youden's threshold (shipped)", ''), ('the screening threshold', 'screen_'))):
+        ax.add_patch(plt.Rectangle((GOAL['specificity'], GOAL['sensitivity']), 1, 1, color='C2', alpha=0.12, label='the goal'))
+        for i, (fam, g) in enumerate(d.groupby(family, sort=False)):
+            x0, y0, x1, y1 = (g[f'{a}{pre}test_{k}'] for a in ('', 'adapted_') for k in ('spec', 'sens'))
+            ax.scatter(x1, y1, color=f'C{i}', s=30, label=fam, zorder=3)
+            ax.scatter(x0, y0, facecolors='none', edgecolors=f'C{i}', s=30, zorder=3)
+            for a, b, c, e in zip(x0, y0, x1, y1):
+                if pd.notna(a) and pd.notna(c): ax.annotate('', (c, e), (a, b), arrowprops=dict(arrowstyle='->', color=f'C{i}', alpha=0.5, lw=0.8))
+        ax.set(xlim=(0.55, 0.99), ylim=(0.945, 1.0), xticks=[0.6, 0.7, 0.8, 0.9], xlabel="specificity on test/", title=name)
+    axs[0].set_ylabel('sensitivity on test/')
+    fig.legend(*axs[0].get_legend_handles_labels(), fontsize=7.5, loc='lower center', ncol=3, frameon=False)
+    fig.suptitle("The operating point at a new site: every adapted run, as trained (hollow) and adapted (filled)", fontsize=10)
+    fig.tight_layout(rect=(0, 0.1, 1, 1)); fig.savefig(path, dpi=110); plt.close(fig)
 
 def levers():
     d = pd.concat([pd.read_csv(f).assign(cpu=f.stem.split('-', 1)[1]) for f in globbed('levers-*.csv')], ignore_index=True)
@@ -140,3 +166,4 @@ if __name__ == '__main__':
         print("README tables match their files." if ok else "README tables differ from their files: run python tools/readme_tables.py")
         sys.exit(0 if ok else 1)
     readme.write_text(new); print(f"README tables filled ({len(TABLES) - len(missing)} of {len(TABLES)}).")
+    plot_points(RES/'points.png'); print(f"and the points table drawn: {(RES/'points.png').relative_to(ROOT)}")
