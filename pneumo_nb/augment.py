@@ -173,7 +173,7 @@ def check_split(df:pd.DataFrame, # split table: path, label, is_valid
             raise DataError(f"The {name} part has no {', '.join(missing)} images ({part.sum()} images in all): "
                             "both classes are needed. Check the data folder or the split file.")
     if (n := int((~df.is_valid).sum())) < bs:
-        raise DataError(f"Only {n} training images, fewer than one batch of {bs}: lower the batch size (--bs) or add images.")
+        raise DataError(f"Only {n} training images, fewer than one batch of {bs}: lower the batch size (--bs), raise --limit if it was set, or add images.")
 
 # %% ../nbs/01_augment.ipynb #dccded4d
 def xray_dataloaders(df:pd.DataFrame, # split table: path, label, is_valid

@@ -325,7 +325,7 @@ def _info(learn:Learner, df:pd.DataFrame, root:Path, r:Recipe, mf:ModelFolder, m
                 train_prevalence=round(1/(1 + learn.loss_func.pos_weight), 4), device=str(learn.dls.device), processes=max(num_distrib(), 1),
                 data=str(root), imgs_per_s=round(m['epochs_run']*len(learn.dls.train_ds)/(m['train_minutes']*60), 2))
 
-# %% ../nbs/03_train.ipynb #9a49d933
+# %% ../nbs/03_train.ipynb #04033516
 def _overrun(budget:float|None, # the budget, in seconds (None: no budget)
              took:float, # seconds from the start of `train` to the end of training
             ) -> list:
