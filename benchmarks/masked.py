@@ -1,6 +1,6 @@
 """A copy of a data folder with everything beside the patient's body blacked out: the masking lever, tried cheaply.
 
-usage: python benchmarks/masked.py DATA OUT [--workers 2]
+usage: python benchmarks/masked.py DATA OUT [--workers N]     (N: every core unless given)
 
 Every film of DATA's train/, val/ and test/ (any depth) is written to the same place under OUT, as a lossless PNG of the
 same name, with its pixels outside `body_mask` set to black. `body_mask` (pneumo_nb.gradcam, lesson 05) keeps each row
@@ -11,7 +11,8 @@ nothing but the film's pixels, so a new site's films are masked exactly as train
 
 It is an experiment's data path, not the library's: if masking beats the defaults over the seeds, it belongs in
 `squish` (and in the ONNX consumer's preprocessing); if not, this script and its arms are the record of why not.
-A film already written is kept, so an interrupted run resumes; OUT/.complete is written last.
+A film already written is kept, so an interrupted run resumes; OUT/.complete, written last, names DATA, and a copy made
+from another folder is refused rather than reused.
 """
 import argparse, os
 from concurrent.futures import ProcessPoolExecutor
@@ -37,13 +38,18 @@ def _one(job):
 
 def masked_copy(data:Path, out:Path, workers:int=2) -> Path:
     "Write the masked copy of `data` to `out` (resuming where a copy stopped); return `out`."
-    if (out/'.complete').exists(): return out
+    if (done := out/'.complete').exists():
+        if (made := done.read_text().splitlines()[0]) != str(data): raise SystemExit(f"{out} is a masked copy of {made}, not of {data}: name another folder.")
+        return out
     ignored = []
     files = [f for split in ('train', 'val', 'test') if (data/split).is_dir() for f in images_below(data/split, ignored)]
-    if ignored: raise SystemExit(f"{data}: {len(ignored)} files are not films (first: {ignored[0][0]}, {ignored[0][1]}): remove them first.")
+    if bad := [(f, why) for f, why in ignored if why != 'macOS/OS metadata']:
+        raise SystemExit(f"{data}: {len(bad)} files are not films (first: {bad[0][0]}, {bad[0][1]}): remove them first.")
+    if not files: raise SystemExit(f"{data} has no films in train/, val/ or test/: pass the data root itself.")
     jobs = [(f, out/f.relative_to(data).with_suffix('.png')) for f in files]
+    if len({d for _, d in jobs}) < len(jobs): raise SystemExit(f"{data} holds two films of one name but for the extension: rename one.")
     with ProcessPoolExecutor(workers) as pool: list(tqdm(pool.map(_one, jobs, chunksize=16), total=len(jobs), desc='masking films'))
-    (out/'.complete').write_text(f"{len(jobs)} films\n")
+    done.write_text(f"{data}\n{len(jobs)} films\n")
     return out
 
 if __name__ == '__main__':

@@ -299,7 +299,8 @@ def image_stats(items:pd.DataFrame) -> dict:
             if (kind := file_kind(Path(p))) == 'DICOM': return 'DICOM', 'DICOM'
             with warnings.catch_warnings(), Image.open(p, formats=[kind]) as im:
                 warnings.simplefilter('ignore', UserWarning)                  # a corrupt EXIF block: the film as it is, as `load_xray` reads it
-                w, h = im.size[::-1] if im.getexif().get(0x0112) in (5, 6, 7, 8) else im.size   # turned a quarter by its EXIF tag, as shown
+                turned = (kind == 'JPEG' or 'exif' in im.info) and im.getexif().get(0x0112) in (5, 6, 7, 8)   # a PNG's EXIF after its pixels: not read
+                w, h = im.size[::-1] if turned else im.size                   # turned a quarter by its EXIF tag, as shown
                 return f"{w}x{h}", im.mode
         except Exception: return 'unreadable', 'unreadable'
     sizes, modes = zip(*map(one, items.path)) if len(items) else ((), ())

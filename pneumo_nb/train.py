@@ -329,10 +329,10 @@ def _info(learn:Learner, df:pd.DataFrame, root:Path, r:Recipe, mf:ModelFolder, m
 def _overrun(budget:float|None, # the budget, in seconds (None: no budget)
              took:float, # seconds from the start of `train` to the end of training
             ) -> list:
-    "A warning when training alone took longer than the whole budget: decoding the films and timing the first batches cannot be cut short."
-    span = lambda s: f"{s:.0f} s" if s < 120 else f"{s/60:.3g} min"
-    return [f"training took {span(took)}, over the whole budget of {span(budget)}: decoding the films and timing the first batches "
-            f"cannot be cut short; give a longer budget"] if budget and took > budget else []
+    "A warning when the run, up to the end of training, took longer than the whole budget."
+    span = lambda s: f"{s:.0f} s" if s < 120 else f"{s/60:.4g} min"
+    return [f"training ended {span(took)} after the start, over the whole budget of {span(budget)}: finding, checking and decoding the films, "
+            f"and the first batches (timed to plan the rest), cannot be cut short; give a longer budget"] if budget and took > budget else []
 
 # %% ../nbs/03_train.ipynb #dfba849d
 def _write(mf:ModelFolder, learn:Learner, df:pd.DataFrame, root:Path, m:dict, ref:dict, xv:np.ndarray, yv:np.ndarray, int8:bool):

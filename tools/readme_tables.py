@@ -103,7 +103,7 @@ def plot_points(path:Path):
 
 def levers():
     d = pd.concat([pd.read_csv(f).assign(cpu=f.stem.split('-', 1)[1]) for f in globbed('levers-*.csv')], ignore_index=True)
-    return md(pd.DataFrame({'arm (seeds -s0, -s1, -s2)': d.group, 'cpu': d.cpu, 'seeds': d.seeds, 'epochs': d.epochs, 'validation AUC (mean)': d.valid_auc.map(f3),
+    return md(pd.DataFrame({'arm (seeds -s0, -s1, ...)': d.group, 'cpu': d.cpu, 'seeds': d.seeds, 'epochs': d.epochs, 'validation AUC (mean)': d.valid_auc.map(f3),
                             'test AUC mean ± sd': [f'{m:.3f} ± {s:.3f}' for m, s in zip(d.test_auc_mean, d.test_auc_sd)],
                             'test AUC range': [f'{a:.3f}–{b:.3f}' for a, b in zip(d.test_auc_min, d.test_auc_max)],
                             'seed ensemble test AUC': d.get('ensemble_test_auc', pd.Series([None]*len(d))).map(f3)}))
