@@ -86,16 +86,17 @@ def plot_points(path:Path):
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     d = adapted_runs()
     family = d.arm.str.replace(r'-s\d+$|\d+$', '', regex=True).replace({'T': 'T (224 px, one hour)', "the course's model (04a)": "the course's model"})
-    fig, axs = plt.subplots(1, 2, figsize=(10, 4.4), sharey=True)
+    low = lambda k: d.filter(regex=f'test_{k}$').min().min()                  # no run falls outside the axes
+    fig, axs = plt.subplots(1, 2, figsize=(10, 4.4), sharey=True, sharex=True)
     for ax, (name, pre) in zip(axs, (("Youden's threshold (shipped)", ''), ('the screening threshold', 'screen_'))):
         ax.add_patch(plt.Rectangle((GOAL['specificity'], GOAL['sensitivity']), 1, 1, color='C2', alpha=0.12, label='the goal'))
         for i, (fam, g) in enumerate(d.groupby(family, sort=False)):
             x0, y0, x1, y1 = (g[f'{a}{pre}test_{k}'] for a in ('', 'adapted_') for k in ('spec', 'sens'))
-            ax.scatter(x1, y1, color=f'C{i}', s=30, label=fam, zorder=3)
-            ax.scatter(x0, y0, facecolors='none', edgecolors=f'C{i}', s=30, zorder=3)
+            ax.scatter(x1, y1, color=f'C{i}', s=24, label=fam, zorder=3)
+            ax.scatter(x0, y0, facecolors='none', edgecolors=f'C{i}', s=70, zorder=3)   # larger: a point adapting left where it was shows as a ring round a dot
             for a, b, c, e in zip(x0, y0, x1, y1):
                 if pd.notna(a) and pd.notna(c): ax.annotate('', (c, e), (a, b), arrowprops=dict(arrowstyle='->', color=f'C{i}', alpha=0.5, lw=0.8))
-        ax.set(xlim=(0.55, 0.99), ylim=(0.945, 1.0), xticks=[0.6, 0.7, 0.8, 0.9], xlabel="specificity on test/", title=name)
+        ax.set(xlim=(min(0.55, low('spec') - 0.02), 0.99), ylim=(min(0.945, low('sens') - 0.005), 1.0), xlabel="specificity on test/", title=name)
     axs[0].set_ylabel('sensitivity on test/')
     fig.legend(*axs[0].get_legend_handles_labels(), fontsize=7.5, loc='lower center', ncol=3, frameon=False)
     fig.suptitle("The operating point at a new site: every adapted run, as trained (hollow) and adapted (filled)", fontsize=10)
