@@ -20,8 +20,8 @@ trials: such runs are not logged. `table --groups` summarises arms that differ o
 mean and spread of test AUC, and the AUC of their probabilities averaged (a seed ensemble). `agree` asks whether runs
 fail on the same normal films of test/: for each pair of arms, how many of their 40 most confident false alarms (the
 normal films each scores highest) they share, and the rank correlation of their scores over all normal films. `check` builds every arm's
-command and runs two of them (one of each runner) for a few batches on a phantom set: what CI runs, so the manifest
-cannot rot. An arm with `data = "masked"` trains, scores and adapts on runs/masked-data, a copy of the data whose films
+command and runs two of them (one of each runner) for a few batches on a phantom set, and `benchmarks/site_threshold.py`
+on the adapted one: what CI runs, so the manifest and the scripts that read its runs cannot rot. An arm with `data = "masked"` trains, scores and adapts on runs/masked-data, a copy of the data whose films
 have everything beside the body blacked out (`benchmarks/masked.py`, made on the first such arm's run).
 """
 import argparse, json, os, queue, shutil, subprocess, sys, tempfile, time, tomllib
@@ -32,6 +32,7 @@ from pneumo_nb.core import cpu_kind
 from pneumo_nb.folder import ModelFolder
 from pneumo_nb.data import images_below, load_xray
 from masked import masked_copy
+import site_threshold
 
 HERE = Path(__file__).resolve().parent
 ARMS = tomllib.loads((HERE/'arms.toml').read_text())
@@ -176,13 +177,16 @@ def check(a):
     rows.append(run_one('A', a, None))
     ag = agreement(['B', 'A'], runs, k=5).iloc[0]        # the two runners' scores line up film by film
     assert 0 <= ag.shared_top_false_alarms <= 5 and -1 <= ag.spearman_normals <= 1, ag
+    st = site_threshold.study('B', runs)                  # thresholds from B-adapted's unlabelled scores of test/, then scored
+    assert st.threshold.between(0, 1).all() and st.sensitivity.between(0, 1).all() and len(st) == 2 + 2 * len(site_threshold.AIMS), st
+    assert abs(site_threshold.self_check() - 0.95) < 0.02  # on sites where the logits are two normal distributions, the rule finds its aim
     films, copies = ([f for s in ('train', 'test') for f in images_below(d/s, [])] for d in (Path(a.data), masked_copy(Path(a.data).resolve(), runs/'masked-data', 1)))
     assert [c.relative_to(runs/'masked-data').with_suffix('') for c in copies] == [f.relative_to(a.data).with_suffix('') for f in films]
     blacked = [_blacked(f, c) for f, c in zip(films, copies)]     # the masked arms' films: each its film, with the pixels beside the body black
     assert all(0 <= b < 0.5 for b in blacked) and max(blacked) > 0, blacked
     shutil.rmtree(runs)
     print(f"{len(ARMS)} arms build; B and A ran on phantoms: test AUC {rows[0]['test_auc']} and {rows[1]['test_auc']}; "
-          f"B adapted: {rows[0]['adapted_test_auc']}; they share {ag.shared_top_false_alarms} of their 5 top false alarms; "
+          f"B adapted: {rows[0]['adapted_test_auc']}, its threshold from the site's unlabelled films {st.threshold.iloc[2]:.3g}; they share {ag.shared_top_false_alarms} of their 5 top false alarms; "
           f"masked copies of {len(films)} films black out {np.mean(blacked):.0%} of a film on average")
 
 def _blacked(film:Path, copy:Path) -> float:

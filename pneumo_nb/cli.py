@@ -15,7 +15,7 @@ from pathlib import Path
 from fastcore.docments import docments
 from fastcore.meta import delegates
 import pandas as pd
-from .core import DataError, check_out, check_choice
+from .core import DataError, check_out, check_choice, say
 from .data import SPLIT_METHODS, scan_folder, summarize, split_by_patient, save_split, warn_copies
 from .phantoms import make_phantoms
 from .infer import ENGINES, load_model, predict_files
@@ -70,7 +70,7 @@ def data_summary(path:str|None=None, # data root with train/ val/ test/ (or its 
         from pneumo_nb.augment import decode_films
         s['unreadable'] = [dict(path=str(p), reason=r) for p, r in decode_films(scan.items.path, 64, cache=False, progress=False).failed]
     print(dumps(s, indent=1, default=str)) if json else _print_summary(s)
-    for u in s.get('unreadable', []): print(f"unreadable: {u['reason']}", file=sys.stderr)
+    for u in s.get('unreadable', []): say('unreadable', u['reason'])
     return 1 if s.get('unreadable') else 0
 
 # %% ../nbs/90_cli.ipynb #d4337376
@@ -143,7 +143,7 @@ def adapt_cmd(model:str, films:str, out:str, **kwargs) -> int:
 # %% ../nbs/90_cli.ipynb #06125416
 def _unchecked(xm):
     "`xm`, with a warning on stderr when its folder has no feature reference, so that no film can be flagged as far out."
-    if xm.reference is None: print(f"pneumo: warning: {xm.path} has no {xm.folder.features.name}: films far from the training films cannot be flagged", file=sys.stderr)
+    if xm.reference is None: say('warning', f"{xm.path} has no {xm.folder.features.name}: films far from the training films cannot be flagged")
     return xm
 
 def _threshold_arg(s:str):
@@ -164,11 +164,11 @@ def evaluate_cmd(model:str, # model folder from `pneumo train`
     from pneumo_nb.evaluate import evaluate, log_scoring, print_scoring
     r = evaluate(_unchecked(load_model(model, **kwargs)), data, out, tta=tta, bs=bs)
     print_scoring(r)
-    for p, e in r['unreadable']: print(f"unreadable: {e}", file=sys.stderr)
-    for p, why in r['ignored']: print(f"passed over: {p}: {why}", file=sys.stderr)
-    for p, e in r['far_out']: print(f"pneumo: warning: {p} is far from every training film ({e}): is it a chest film, the right way round, windowed as usual?", file=sys.stderr)
+    for p, e in r['unreadable']: say('unreadable', e)
+    for p, why in r['ignored']: say('passed over', f"{p}: {why}")
+    for p, e in r['far_out']: say('warning', f"{p} is far from every training film ({e}): is it a chest film, the right way round, windowed as usual?")
     if log and r['labelled']: log_scoring(r, log, log_command or ' '.join(['pneumo', 'evaluate', *map(str, sys.argv[2:])]))
-    elif log: print(f"pneumo: --log {log}: nothing logged, {data} has no labels (no NORMAL/ and PNEUMONIA/ folders)", file=sys.stderr)
+    elif log: say('warning', f"--log {log}: nothing logged, {data} has no labels (no NORMAL/ and PNEUMONIA/ folders)")
     return 1 if r['unreadable'] else 0
 
 # %% ../nbs/90_cli.ipynb #bcca80a1
@@ -191,8 +191,8 @@ def predict_cmd(model:str, # model folder from `pneumo train`
         for r in recs:
             if 'error' not in r: print(f"{r['file']}\t{r['probability']:.4f}\t{r['label']}" + (f"\t{r['heatmap']}" if 'heatmap' in r else ''))
     for r in recs:
-        if r.get('far_out'): print(f"pneumo: warning: {r['file']} is far from every training film (distance {r['distance']:.1f}, grey distance {r['grey_distance']:.1f}): is it a chest film, the right way round, windowed as usual?", file=sys.stderr)
-        if 'error' in r: print(f"pneumo: {r['error']}", file=sys.stderr)
+        if r.get('far_out'): say('warning', f"{r['file']} is far from every training film (distance {r['distance']:.1f}, grey distance {r['grey_distance']:.1f}): is it a chest film, the right way round, windowed as usual?")
+        if 'error' in r: say('unreadable', r['error'])
     return 1 if any('error' in r for r in recs) else 0
 
 # %% ../nbs/90_cli.ipynb #08efd467

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image, ImageOps, UnidentifiedImageError
 import matplotlib.pyplot as plt
-from .core import DataError, cache_dir, check_choice, check_count, atomic_path
+from .core import DataError, cache_dir, check_choice, check_count, atomic_path, say
 
 # %% ../nbs/00_data.ipynb #165652b9
 CLASSES = ('NORMAL', 'PNEUMONIA')
@@ -405,10 +405,10 @@ def warn_copies(df:pd.DataFrame, # a split table (path, is_valid)
     for later, earlier, harm in (('validation', 'training', 'flatter the validation AUC and move the threshold'),
                                  ('test/', 'training', 'flatter the test scores'), ('test/', 'validation', 'put test films into the choice of threshold')):
         pairs = [(a, g.path[g.part == earlier].iloc[0]) for g in groups if earlier in set(g.part) for a in g.path[g.part == later]]
-        for a, b in pairs: print(f"copy: {a} = {b}", file=sys.stderr)
+        for a, b in pairs: say('copy', f"{a} = {b}")
         if pairs: said.append(f"{len(pairs)} {later} film(s) are byte-identical to {earlier} films, e.g. {pairs[0][0]} = {pairs[0][1]}: they "
                               f"{harm}; remove the copies (a split lists each on a `copy:` line)")
-    for w in said: print(f"warning: {w}", file=sys.stderr)
+    for w in said: say('warning', w)
     return said
 
 # %% ../nbs/00_data.ipynb #f3516ae7
@@ -438,7 +438,7 @@ def split_data(data:str|Path, # data root (or its parent), with train/
         tr = scan.items[scan.items.split == 'train']
         if tr.empty: raise DataError(f"{scan.root} has no train/ split.")
         for p, why in scan.ignored:                                # what train/ held besides films: said, not silently dropped
-            if Path(p).relative_to(scan.root).parts[0].lower() == 'train': print(f"passed over: {p}: {why}", file=sys.stderr)
+            if Path(p).relative_to(scan.root).parts[0].lower() == 'train': say('passed over', f"{p}: {why}")
         df = split_by_patient(tr, valid_pct, seed, how)
     return scan.root, (limit_split(df, check_count(limit, 'limit'), seed) if limit is not None else df)
 

@@ -10,7 +10,7 @@ __all__ = ['MIN_FILMS', 'site_files', 'shift_report', 'print_shift', 'estimate_p
 import hashlib, json, shutil, sys
 from pathlib import Path
 import numpy as np, pandas as pd
-from .core import DataError
+from .core import DataError, say
 from .data import IMAGE_EXTS, images_below, load_xray, network_input
 from .metrics import platt, fit_reference, feature_distance
 from .folder import ModelFolder
@@ -41,8 +41,8 @@ def _site_scores(xm:XrayModel, films:str|Path, bs:int=32) -> tuple:
 
 def _print_left_out(unreadable:list, passed_over:list):
     "Name, on stderr, each file of the site that was left out."
-    for p, e in unreadable: print(f"unreadable: {e}", file=sys.stderr)
-    for p, why in passed_over: print(f"passed over: {p}: {why}", file=sys.stderr)
+    for p, e in unreadable: say('unreadable', e)
+    for p, why in passed_over: say('passed over', f"{p}: {why}")
 
 # %% ../nbs/04a_new_site.ipynb #e4270c4c
 def shift_report(xm:XrayModel, # a loaded model (`load_model`)
@@ -157,6 +157,6 @@ def print_adapted(m:dict): # from `adapt`
           f"estimated share of pneumonia there {a['prevalence']:.2f} (training {m['train_prevalence']:.2f}).")
     print(f"Threshold for adapted models: {t['threshold']:.3g} (was {m['before_adaptation']['thresholds']['youden']['threshold']:.3g}); "
           f"model folder: {Path(m['out']).name}")
-    for w in m['warnings']: print(f"warning: {w}")
-    for p in m['far_out_files']: print(f"left out, far from every training film: {p}")
+    for w in m['warnings']: say('warning', w)
+    for p in m['far_out_files']: say('warning', f"{p} is far from every training film: left out of the adaptation")
     _print_left_out(m['unreadable_files'], m['passed_over'])

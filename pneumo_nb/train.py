@@ -14,7 +14,7 @@ import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
 from fastcore.basics import patch, store_attr
 from fastcore.meta import delegates
-from .core import DataError, check_choice, check_count  # first: it quiets a warning fastai's import raises
+from .core import DataError, check_choice, check_count, say  # first: it quiets a warning fastai's import raises
 from fastai.vision.all import (Callback, CancelFitException, CancelTrainException, ParamScheduler, SchedCos, SaveModelCallback,
                                EarlyStoppingCallback, CSVLogger, ChannelsLast, MixedPrecision, MixUp, set_seed, to_float, Learner)
 from fastai.distributed import rank_distrib, num_distrib, DistributedDL
@@ -280,7 +280,7 @@ def _films(df:pd.DataFrame, r:Recipe, skip_bad:bool, progress:bool) -> tuple:
     if films.failed and not skip_bad:
         raise DataError(f"{len(films.failed)} film(s) could not be read, the first: {films.failed[0][1]} Pass skip_bad=True (--skip-bad) "
                         "to train without them; they are then listed in metrics.json.")
-    for p, why in films.failed: print(f"skipped: {why}")
+    for p, why in films.failed: say('unreadable', why)
     df = df[df.path.map(lambda p: p in films)]
     big = decode_films(df.path[~df.is_valid], round(r.size*r.presize), r.equalize, r.border, progress=progress) if r.presize != 1 else None
     return df, films, big
@@ -375,7 +375,7 @@ def train(data:str|Path, # data root (or its parent), with train/
         if rank: return None                                                      # the first process writes the results
         m, ref, xv, yv = _results(learn, df, films, r)
         _write(mf, learn, df, root, m := _info(learn, df, root, r, mf, dict(m, **done, warnings=said + m['warnings'], split_how=split_how, skipped=[(str(p), w) for p, w in films.failed])), ref, xv, yv, int8)
-    for w in m['warnings']: print(f"warning: {w}")
+    for w in m['warnings']: say('warning', w)
     return ModelFolder(out).info
 
 # %% ../nbs/03_train.ipynb #628f7d84

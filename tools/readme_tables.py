@@ -2,7 +2,7 @@
 
 Each table sits in README.md between `<!-- table:NAME -->` and `<!-- /table:NAME -->`; this script fills it from its source:
 benchmarks/results/ (course.json and new-site.csv, kept by the lessons; recipes-*.csv and levers-*.csv, written by
-benchmarks/recipes.py; speed-*.json, by benchmarks/speed.py; few-labels.csv, by benchmarks/few_labels.py; test-times.csv, by tools/time_tests.py) and benchmarks/test_log.csv.
+benchmarks/recipes.py; speed-*.json, by benchmarks/speed.py; few-labels.csv, by benchmarks/few_labels.py; site-threshold.csv, by benchmarks/site_threshold.py; test-times.csv, by tools/time_tests.py) and benchmarks/test_log.csv.
 
 Filling the tables also draws the points table as benchmarks/results/points.png, which the README shows beside it.
 
@@ -135,15 +135,22 @@ def few_labels():
                             'specificity: mean (5th percentile)': [f'{m:.3f} ({q:.3f})' for m, q in zip(d.spec_mean, d.spec_p05)],
                             'draws with sensitivity ≥ 0.95': d.share_sens_goal.map(pct), 'draws meeting the goal': d.share_goal.map(pct)}))
 
+def site_threshold():
+    d = pd.read_csv(RES/'site-threshold.csv')
+    return md(pd.DataFrame({'arm': d.arm, 'threshold': d.rule, 'aim (sensitivity)': d.aim, 'threshold (probability)': d.threshold.map(lambda v: f'{v:.3g}'),
+                            'sensitivity / specificity on test/': [f'{s:.3f} / {c:.3f}' for s, c in zip(d.sensitivity, d.specificity)],
+                            'goal met': d.goal_met.map({True: 'yes', False: 'no'}),
+                            "share of pneumonia: the mixture's / test/'s": [f'{e:.3f} / {t:.3f}' if pd.notna(e) else '' for e, t in zip(d.share, d.true_share)]}))
+
 def tests():
     d = pd.read_csv(RES/'test-times.csv')
     return md(d.assign(minutes=(d.seconds/60).round(1)).drop(columns='seconds'))
 
-TABLES = dict(course=course, new_site=new_site, hour=hour, points=points, levers=levers, runs=all_runs, speed=speed, tests=tests, few_labels=few_labels)
+TABLES = dict(course=course, new_site=new_site, hour=hour, points=points, levers=levers, runs=all_runs, speed=speed, tests=tests, few_labels=few_labels, site_threshold=site_threshold)
 
 MADE_BY = dict(course='refresh_lessons.py (04_evaluate)', new_site='refresh_lessons.py (04a_new_site)', hour='benchmarks/recipes.py', points='benchmarks/recipes.py and refresh_lessons.py (04a_new_site)',
                levers='benchmarks/recipes.py table --groups --save', runs='benchmarks/recipes.py', speed='benchmarks/speed.py --save',
-               tests='tools/time_tests.py', few_labels='benchmarks/few_labels.py')
+               tests='tools/time_tests.py', few_labels='benchmarks/few_labels.py', site_threshold='benchmarks/site_threshold.py')
 
 def fill(text:str) -> tuple:
     "The README with every table between its markers made anew from its file, and the tables whose file is missing."
