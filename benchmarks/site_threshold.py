@@ -16,6 +16,10 @@ the rule picks the threshold where that component keeps a share `aim` of its fil
 
 The mixture's weight of the upper component is the site's estimated share of pneumonia (`pneumo adapt` estimates it by
 EM on the priors instead). Only the scoring reads test/'s labels: each row is a labelled scoring and is logged (--log).
+
+Measured on short-s9 to short-s12 (AVX2, 2026-12-07; the README's section on it): the mixture fits the logits of two
+seeds, and there the threshold lands at the best point the labels allow; on the other two it takes only the most
+confident pneumonia films and the sensitivity falls far below the goal. It does not carry over, so it is not in the library.
 """
 import argparse, json
 from pathlib import Path
