@@ -137,7 +137,7 @@ def few_labels():
 
 def site_threshold():
     d = pd.read_csv(RES/'site-threshold.csv')
-    return md(pd.DataFrame({'arm': d.arm, 'threshold': d.rule, 'aim (sensitivity)': d.aim, 'threshold (probability)': d.threshold.map(lambda v: f'{v:.3g}'),
+    return md(pd.DataFrame({'arm': d.arm, 'threshold': d.rule, 'aim (sensitivity)': d.aim, 'threshold (probability)': d.threshold.map(lambda v: f'{v:.3f}'),
                             'sensitivity / specificity on test/': [f'{s:.3f} / {c:.3f}' for s, c in zip(d.sensitivity, d.specificity)],
                             'goal met': d.goal_met.map({True: 'yes', False: 'no'}),
                             "share of pneumonia: the mixture's / test/'s": [f'{e:.3f} / {t:.3f}' if pd.notna(e) else '' for e, t in zip(d.share, d.true_share)]}))
