@@ -15,7 +15,7 @@ from pathlib import Path
 from fastcore.docments import docments
 from fastcore.meta import delegates
 import pandas as pd
-from .core import DataError, check_out, check_choice, say
+from .core import DataError, check_out, check_choice, say, say_left_out
 from .data import SPLIT_METHODS, scan_folder, summarize, split_by_patient, save_split, warn_copies
 from .phantoms import make_phantoms
 from .infer import ENGINES, load_model, predict_files
@@ -164,8 +164,7 @@ def evaluate_cmd(model:str, # model folder from `pneumo train`
     from pneumo_nb.evaluate import evaluate, log_scoring, print_scoring
     r = evaluate(_unchecked(load_model(model, **kwargs)), data, out, tta=tta, bs=bs)
     print_scoring(r)
-    for p, e in r['unreadable']: say('unreadable', e)
-    for p, why in r['ignored']: say('passed over', f"{p}: {why}")
+    say_left_out(r['unreadable'], r['ignored'])
     for p, e in r['far_out']: say('warning', f"{p} is far from every training film ({e}): is it a chest film, the right way round, windowed as usual?")
     if log and r['labelled']: log_scoring(r, log, log_command or ' '.join(['pneumo', 'evaluate', *map(str, sys.argv[2:])]))
     elif log: say('warning', f"--log {log}: nothing logged, {data} has no labels (no NORMAL/ and PNEUMONIA/ folders)")

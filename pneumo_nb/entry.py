@@ -6,11 +6,18 @@
 __all__ = ['main']
 
 # %% ../nbs/91_entry.ipynb #1f306412
-import sys
+import signal, sys, threading
 
 # %% ../nbs/91_entry.ipynb #33326edb
 def main() -> int:
     "The `pneumo` console script: load the command line (`pneumo_nb.cli`) and run it; Ctrl+C while it loads ends as it would later, one line and status 130."
-    try: from pneumo_nb.cli import main as run
-    except KeyboardInterrupt: print("pneumo: interrupted", file=sys.stderr); return 130
-    return run()
+    pressed = []
+    hold = threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    if hold: signal.signal(signal.SIGINT, lambda *_: pressed.append(True))   # noted, not raised: a library that is loading may swallow it
+    try:
+        try: from pneumo_nb.cli import main as run
+        finally:
+            if hold: signal.signal(signal.SIGINT, signal.default_int_handler)
+        if not pressed: return run()
+    except KeyboardInterrupt: pass                                            # raised by a host's own handler, or in the instant before run() takes over
+    print("pneumo: interrupted", file=sys.stderr); return 130

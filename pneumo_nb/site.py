@@ -10,7 +10,7 @@ __all__ = ['MIN_FILMS', 'site_files', 'shift_report', 'print_shift', 'estimate_p
 import hashlib, json, shutil, sys
 from pathlib import Path
 import numpy as np, pandas as pd
-from .core import DataError, say
+from .core import DataError, say, say_left_out
 from .data import IMAGE_EXTS, images_below, load_xray, network_input
 from .metrics import platt, fit_reference, feature_distance
 from .folder import ModelFolder
@@ -39,11 +39,6 @@ def _site_scores(xm:XrayModel, films:str|Path, bs:int=32) -> tuple:
     if scores.empty: raise DataError(f"None of the films in {films} could be read; the first: {errors[0][1]}")
     return scores, errors, ignored
 
-def _print_left_out(unreadable:list, passed_over:list):
-    "Name, on stderr, each file of the site that was left out."
-    for p, e in unreadable: say('unreadable', e)
-    for p, why in passed_over: say('passed over', f"{p}: {why}")
-
 # %% ../nbs/04a_new_site.ipynb #e4270c4c
 def shift_report(xm:XrayModel, # a loaded model (`load_model`)
                  films:str|Path, # a folder of the new site's films
@@ -68,7 +63,7 @@ def print_shift(r:dict): # from `shift_report`
     print(f"{'Shifted' if r['shifted'] else 'Like the training site'}. Estimated share of pneumonia there: {share} "
           f"(training: {r['train_prevalence']:.2f}). Far from every training film: {len(r['far_out'])}{':' if r['far_out'] else '.'}")
     for p in r['far_out']: print(p)
-    _print_left_out(r['unreadable'], r['passed_over'])
+    say_left_out(r['unreadable'], r['passed_over'])
 
 # %% ../nbs/04a_new_site.ipynb #7911fb3c
 def estimate_prevalence(p:np.ndarray, # calibrated probabilities of pneumonia at the new site
@@ -159,4 +154,4 @@ def print_adapted(m:dict): # from `adapt`
           f"model folder: {Path(m['out']).name}")
     for w in m['warnings']: say('warning', w)
     for p in m['far_out_files']: say('warning', f"{p} is far from every training film: left out of the adaptation")
-    _print_left_out(m['unreadable_files'], m['passed_over'])
+    say_left_out(m['unreadable_files'], m['passed_over'])
