@@ -10,13 +10,13 @@ __all__ = ['CLASSES', 'SPLITS', 'IMAGE_EXTS', 'JUNK', 'CREDIT', 'GET_DATA', 'MAX
            'limit_split', 'split_data', 'summarize', 'images_below', 'find_images', 'data_folder_of']
 
 # %% ../nbs/00_data.ipynb #b9f81e03
-import hashlib, os, posixpath, re, sys, warnings, zlib
+import hashlib, os, posixpath, re, warnings, zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image, ImageOps, UnidentifiedImageError
 import matplotlib.pyplot as plt
-from .core import DataError, cache_dir, check_choice, check_count, atomic_path, say
+from .core import DataError, check_choice, check_count, atomic_path, say
 
 # %% ../nbs/00_data.ipynb #165652b9
 CLASSES = ('NORMAL', 'PNEUMONIA')

@@ -7,14 +7,14 @@ __all__ = ['MIN_FILMS', 'site_files', 'shift_report', 'print_shift', 'estimate_p
            'print_adapted']
 
 # %% ../nbs/04a_new_site.ipynb #61cd3d37
-import hashlib, json, shutil, sys
+import hashlib, shutil
 from pathlib import Path
 import numpy as np, pandas as pd
 from .core import DataError, say, say_left_out
 from .data import IMAGE_EXTS, images_below, load_xray, network_input
-from .metrics import platt, fit_reference, feature_distance
+from .metrics import platt, fit_reference
 from .folder import ModelFolder
-from .infer import XrayModel, load_model, score_files, FAR_OUT
+from .infer import XrayModel, load_model, score_files
 
 # %% ../nbs/04a_new_site.ipynb #9f0a8155
 def site_files(folder:str|Path, # a folder of films, searched recursively

@@ -7,7 +7,7 @@ __all__ = ['Recipe', 'CPUBFloat16', 'UnfreezeAt', 'WeightEMA', 'plan_batches', '
            'logits_and_features', 'adapted_point', 'train', 'plot_history']
 
 # %% ../nbs/03_train.ipynb #f550932c
-import io, json, os, re, shutil, time
+import io, os, re, shutil, time
 from contextlib import contextmanager, nullcontext, redirect_stdout
 from pathlib import Path
 import numpy as np, pandas as pd, torch
