@@ -432,6 +432,7 @@ def split_data(data:str|Path, # data root (or its parent), with train/
                allow_test:bool=False, # accept a split file that uses films of test/
               ) -> tuple:
     "The data root and the split table: a saved split, or a new patient-level split of train/."
+    if limit is not None: check_count(limit, 'limit')             # a bad setting is refused before the folder is read
     scan = scan_folder(data)
     if split: df = load_split(split, scan.root, allow_test)
     else:
@@ -440,7 +441,7 @@ def split_data(data:str|Path, # data root (or its parent), with train/
         for p, why in scan.ignored:                                # what train/ held besides films: said, not silently dropped
             if Path(p).relative_to(scan.root).parts[0].lower() == 'train': say('passed over', f"{p}: {why}")
         df = split_by_patient(tr, valid_pct, seed, how)
-    return scan.root, (limit_split(df, check_count(limit, 'limit'), seed) if limit is not None else df)
+    return scan.root, (limit_split(df, limit, seed) if limit is not None else df)
 
 # %% ../nbs/00_data.ipynb #94c0f434
 def summarize(scan:Scan) -> dict:
